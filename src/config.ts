@@ -1,0 +1,78 @@
+// The only module that reads process.env. Everything else receives a typed Config.
+
+export interface Limits {
+  /** Bytes accepted by POST /customers. */
+  singleBodyBytes: number;
+  /** Bytes accepted by POST /customers/bulk. */
+  bulkBodyBytes: number;
+  /** Items accepted by one POST /customers/bulk. */
+  bulkItems: number;
+  /** Custom attributes accepted in one call. */
+  attributesPerCall: number;
+  /** Characters in one custom attribute string value. */
+  attributeValueChars: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `sqlite:<path>` / a plain file path, or `postgres://…`. */
+  databaseUrl: string;
+  publicKey: string | undefined;
+  secretKey: string | undefined;
+  /** Seconds of inactivity after which the next tracked call counts a new session. */
+  sessionTimeout: number;
+  logLevel: string;
+  limits: Limits;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  singleBodyBytes: 1024 * 1024,
+  bulkBodyBytes: 16 * 1024 * 1024,
+  bulkItems: 10_000,
+  attributesPerCall: 300,
+  attributeValueChars: 1_000,
+};
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: integer(env, 'PORT', 3000),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: optional(env, 'DATABASE_URL') ?? 'sqlite:./data/beacon.sqlite',
+    publicKey: optional(env, 'BEACON_PUBLIC_KEY'),
+    secretKey: optional(env, 'BEACON_SECRET_KEY'),
+    sessionTimeout: integer(env, 'BEACON_SESSION_TIMEOUT', 1800, 1),
+    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    limits: {
+      singleBodyBytes: integer(env, 'BEACON_MAX_BODY_BYTES', DEFAULT_LIMITS.singleBodyBytes, 1),
+      bulkBodyBytes: integer(env, 'BEACON_MAX_BULK_BODY_BYTES', DEFAULT_LIMITS.bulkBodyBytes, 1),
+      bulkItems: integer(env, 'BEACON_MAX_BULK_ITEMS', DEFAULT_LIMITS.bulkItems, 1),
+      attributesPerCall: integer(env, 'BEACON_MAX_ATTRIBUTES', DEFAULT_LIMITS.attributesPerCall, 1),
+      attributeValueChars: integer(env, 'BEACON_MAX_STRING_CHARS', DEFAULT_LIMITS.attributeValueChars, 1),
+    },
+  };
+}
+
+/** A config for tests and embedding: defaults overridden by `overrides`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), logLevel: 'silent', ...overrides };
+}

@@ -1,0 +1,144 @@
+// The customer service: validate → resolve → store. Knows nothing of HTTP or SQL.
+import type { Clock } from '../clock.js';
+import type { Limits } from '../config.js';
+import { BeaconError, validationError, type FieldError } from '../errors.js';
+import type { Project, Store } from '../store/store.js';
+import { toProfile, type CustomerChanges } from './merge.js';
+import { normaliseCustomer } from './normalise.js';
+import type { Profile } from './schemas.js';
+
+export interface CustomerServiceDeps {
+  store: Store;
+  clock: Clock;
+  limits: Limits;
+  /** Server-wide session timeout in seconds; a project's own setting wins. */
+  sessionTimeout: number;
+}
+
+export interface BulkRejection {
+  index: number;
+  errors: FieldError[];
+}
+
+export interface BulkResult {
+  accepted: number;
+  rejected: BulkRejection[];
+}
+
+export interface ListRequest {
+  email?: string;
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListPage {
+  customers: Profile[];
+  next_cursor: string | null;
+}
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1000;
+
+export function encodeCursor(id: number): string {
+  return Buffer.from(`id:${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number | null {
+  const match = /^id:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? Number(match[1]) : null;
+}
+
+export type CustomerService = ReturnType<typeof createCustomerService>;
+
+export function createCustomerService(deps: CustomerServiceDeps) {
+  const { store, clock, limits } = deps;
+  const timeoutOf = (project: Project) => project.sessionTimeout ?? deps.sessionTimeout;
+
+  async function write(project: Project, items: CustomerChanges[]): Promise<void> {
+    if (items.length === 0) return;
+    await store.customers.identify({ projectId: project.id, items, now: clock.now(), sessionTimeout: timeoutOf(project) });
+  }
+
+  /** Validate items; the valid ones with their indexes, and a report for the rest. */
+  function validateMany(project: Project, inputs: readonly unknown[], pathOf: (index: number) => string) {
+    const valid: CustomerChanges[] = [];
+    const rejected: BulkRejection[] = [];
+    inputs.forEach((input, index) => {
+      const result = normaliseCustomer(input, { limits, defaultRegion: project.defaultRegion, path: pathOf(index) });
+      if (result.ok) valid.push(result.value);
+      else rejected.push({ index, errors: result.errors });
+    });
+    return { valid, rejected };
+  }
+
+  return {
+    /** One identify call. Throws a `validation_failed` BeaconError and stores nothing when invalid. */
+    async identify(project: Project, input: unknown): Promise<void> {
+      const result = normaliseCustomer(input, { limits, defaultRegion: project.defaultRegion });
+      if (!result.ok) throw validationError(result.errors);
+      await write(project, [result.value]);
+    },
+
+    /**
+     * Many identify calls, applied in array order in one transaction. Invalid items are reported
+     * by index; valid ones are stored. Throws when the envelope itself is wrong (nothing stored).
+     */
+    async identifyBulk(project: Project, body: unknown): Promise<BulkResult> {
+      const customers = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { customers?: unknown }).customers : undefined;
+      if (!Array.isArray(customers)) {
+        throw validationError([{ field: 'customers', message: 'must be an array of customer objects' }]);
+      }
+      if (customers.length === 0) {
+        throw validationError([{ field: 'customers', message: 'must contain at least one customer' }]);
+      }
+      if (customers.length > limits.bulkItems) {
+        throw new BeaconError('payload_too_large', `A bulk call takes at most ${limits.bulkItems} customers; split the batch.`, {
+          errors: [{ field: 'customers', message: `has ${customers.length} items; the limit is ${limits.bulkItems}` }],
+        });
+      }
+      const { valid, rejected } = validateMany(project, customers, (index) => `customers.${index}.`);
+      await write(project, valid);
+      return { accepted: valid.length, rejected };
+    },
+
+    async get(project: Project, userId: string): Promise<Profile> {
+      const row = await store.customers.getByUserId(project.id, userId);
+      if (!row) throw new BeaconError('not_found', 'No customer has this user_id.');
+      return toProfile(row);
+    },
+
+    async list(project: Project, request: ListRequest): Promise<ListPage> {
+      const errors: FieldError[] = [];
+      const limit = request.limit ?? DEFAULT_PAGE;
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+        errors.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_PAGE}` });
+      }
+      let beforeId: number | undefined;
+      if (request.cursor !== undefined && request.cursor !== '') {
+        const decoded = decodeCursor(request.cursor);
+        if (decoded === null) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
+        else beforeId = decoded;
+      }
+      if (errors.length > 0) throw validationError(errors);
+      const rows = await store.customers.list(project.id, {
+        email: request.email,
+        q: request.q?.trim(),
+        limit: limit + 1,
+        beforeId,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        customers: page.map(toProfile),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      };
+    },
+
+    async delete(project: Project, userId: string): Promise<void> {
+      if (!(await store.customers.deleteByUserId(project.id, userId))) {
+        throw new BeaconError('not_found', 'No customer has this user_id.');
+      }
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// Finds the key (Bearer header, `api_key` query parameter or body field), checks its scope,
+// and puts the caller's project on the request.
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { authenticate, type Principal } from '../auth/keys.js';
+import { BeaconError } from '../errors.js';
+import type { KeyKind, Store } from '../store/store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** Which key kinds may call a route: ingest routes take both, everything else secret only. */
+export type Scope = 'ingest' | 'read';
+
+const ALLOWED: Record<Scope, readonly KeyKind[]> = {
+  ingest: ['public', 'secret'],
+  read: ['secret'],
+};
+
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) return match[1];
+  }
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query && typeof query.api_key === 'string' && query.api_key !== '') return query.api_key;
+  const body = request.body as Record<string, unknown> | undefined;
+  if (body && typeof body === 'object' && !Array.isArray(body) && typeof body.api_key === 'string' && body.api_key !== '') {
+    return body.api_key;
+  }
+  return undefined;
+}
+
+export function requireKey(store: Store, scope: Scope): preHandlerAsyncHookHandler {
+  return async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
+    const key = presentedKey(request);
+    if (!key) {
+      throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
+    }
+    const result = await authenticate(store, key);
+    if (!result.ok) {
+      throw new BeaconError(
+        'unauthorized',
+        result.reason === 'revoked' ? 'This API key has been revoked.' : 'This API key is not valid.',
+      );
+    }
+    if (!ALLOWED[scope].includes(result.principal.key.kind)) {
+      throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
+    }
+    request.principal = result.principal;
+  };
+}
+
+/** The authenticated principal; routes behind requireKey always have one. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new BeaconError('unauthorized', 'Send an API key.');
+  return request.principal;
+}

@@ -1,0 +1,46 @@
+// Versioned SQLite schema. Append new migrations; never edit an applied one.
+export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'projects, keys, customers',
+    sql: `
+      CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        session_timeout INTEGER,
+        default_region TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('public', 'secret')),
+        key_hash TEXT NOT NULL UNIQUE,
+        display_prefix TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX api_keys_project ON api_keys (project_id);
+      CREATE TABLE customers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        user_id TEXT,
+        email TEXT,
+        email_lower TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        phone TEXT,
+        signed_up_at INTEGER,
+        ip TEXT,
+        custom_attributes TEXT NOT NULL DEFAULT '{}',
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER,
+        sessions INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX customers_user_id ON customers (project_id, user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX customers_email ON customers (project_id, email_lower) WHERE email_lower IS NOT NULL;
+      CREATE INDEX customers_project_order ON customers (project_id, id);
+    `,
+  },
+];

@@ -1,0 +1,288 @@
+// Embedded store: one SQLite file in WAL mode, synchronous=FULL so a 200 survives a crash.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AttributeValue } from '../../customers/schemas.js';
+import { applyChanges, chooseProfile, emailKey, needsEmailLookup, type ProfileRow } from '../../customers/merge.js';
+import type {
+  ApiKeyRecord,
+  CustomerStore,
+  IdentifyBatch,
+  KeyStore,
+  ListOptions,
+  Project,
+  ProjectStore,
+  Store,
+} from '../store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+interface CustomerRecord {
+  id: number;
+  user_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  signed_up_at: number | null;
+  ip: string | null;
+  custom_attributes: string;
+  first_seen: number;
+  last_seen: number | null;
+  sessions: number;
+  updated_at: number;
+}
+
+interface ProjectRecord {
+  id: number;
+  name: string;
+  session_timeout: number | null;
+  default_region: string | null;
+  created_at: number;
+}
+
+interface KeyRecord {
+  id: number;
+  project_id: number;
+  kind: 'public' | 'secret';
+  key_hash: string;
+  display_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const CUSTOMER_COLUMNS =
+  'id, user_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
+
+function parseAttributes(json: string): Record<string, AttributeValue> {
+  // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
+  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
+}
+
+function toRow(record: CustomerRecord): ProfileRow {
+  return {
+    id: record.id,
+    userId: record.user_id,
+    email: record.email,
+    firstName: record.first_name,
+    lastName: record.last_name,
+    phone: record.phone,
+    signedUpAt: record.signed_up_at,
+    ip: record.ip,
+    attributes: parseAttributes(record.custom_attributes),
+    firstSeen: record.first_seen,
+    lastSeen: record.last_seen,
+    sessions: record.sessions,
+    updatedAt: record.updated_at,
+  };
+}
+
+function toProject(record: ProjectRecord): Project {
+  return {
+    id: record.id,
+    name: record.name,
+    sessionTimeout: record.session_timeout,
+    defaultRegion: record.default_region,
+    createdAt: record.created_at,
+  };
+}
+
+function toKey(record: KeyRecord): ApiKeyRecord {
+  return {
+    id: record.id,
+    projectId: record.project_id,
+    kind: record.kind,
+    hash: record.key_hash,
+    displayPrefix: record.display_prefix,
+    createdAt: record.created_at,
+    revokedAt: record.revoked_at,
+  };
+}
+
+/** `%`, `_` and `\` match themselves in a LIKE pattern. */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function sqlitePathFromUrl(url: string): string {
+  if (url.startsWith('sqlite://')) return url.slice('sqlite://'.length);
+  if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
+  if (url.startsWith('file:')) return url.slice('file:'.length);
+  return url;
+}
+
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // FULL: every commit is fsynced before the 200, so it survives a crash and a power cut.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+
+  function migrate(): void {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      db.transaction(() => {
+        db.exec(migration.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          migration.version,
+          migration.name,
+          Math.floor(Date.now() / 1000),
+        );
+      }).immediate();
+    }
+  }
+  migrate();
+
+  const q = {
+    byUserId: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`),
+    byEmail: db.prepare(
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND email_lower = ?
+       ORDER BY last_seen DESC NULLS LAST, id DESC`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO customers (project_id, user_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
+         custom_attributes, first_seen, last_seen, sessions, updated_at)
+       VALUES (@projectId, @userId, @email, @emailLower, @firstName, @lastName, @phone, @signedUpAt, @ip,
+         @attributes, @firstSeen, @lastSeen, @sessions, @updatedAt)`,
+    ),
+    update: db.prepare(
+      `UPDATE customers SET user_id = @userId, email = @email, email_lower = @emailLower, first_name = @firstName,
+         last_name = @lastName, phone = @phone, signed_up_at = @signedUpAt, ip = @ip, custom_attributes = @attributes,
+         last_seen = @lastSeen, sessions = @sessions, updated_at = @updatedAt
+       WHERE id = @id`,
+    ),
+    delete: db.prepare('DELETE FROM customers WHERE project_id = ? AND user_id = ?'),
+  };
+
+  const identifyTx = db.transaction((batch: IdentifyBatch) => {
+    const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
+    for (const changes of batch.items) {
+      const byUserIdRecord =
+        changes.userId !== undefined ? (q.byUserId.get(batch.projectId, changes.userId) as CustomerRecord | undefined) : undefined;
+      const byEmail = needsEmailLookup(changes, byUserIdRecord !== undefined)
+        ? (q.byEmail.all(batch.projectId, emailKey(changes.email as string)) as CustomerRecord[])
+        : [];
+      const chosen = chooseProfile(changes, {
+        byUserId: byUserIdRecord ? { ...byUserIdRecord, userId: byUserIdRecord.user_id } : undefined,
+        byEmail: byEmail.map((record) => ({ ...record, userId: record.user_id })),
+      });
+      const next = applyChanges(chosen ? toRow(chosen) : null, changes, ctx);
+      const params = {
+        ...next,
+        projectId: batch.projectId,
+        emailLower: next.email === null ? null : emailKey(next.email),
+        attributes: JSON.stringify(next.attributes),
+      };
+      if (chosen) q.update.run(params);
+      else q.insert.run(params);
+    }
+  });
+
+  const customers: CustomerStore = {
+    async identify(batch) {
+      identifyTx.immediate(batch);
+    },
+    async getByUserId(projectId, userId) {
+      const record = q.byUserId.get(projectId, userId) as CustomerRecord | undefined;
+      return record ? toRow(record) : null;
+    },
+    async list(projectId, options: ListOptions) {
+      const where = ['project_id = @projectId'];
+      if (options.beforeId !== undefined) where.push('id < @beforeId');
+      if (options.email !== undefined) where.push('email_lower = @email');
+      if (options.q !== undefined && options.q !== '') {
+        where.push(
+          `(lower(coalesce(user_id, '')) LIKE @q ESCAPE '\\' OR coalesce(email_lower, '') LIKE @q ESCAPE '\\'
+            OR lower(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))) LIKE @q ESCAPE '\\')`,
+        );
+      }
+      const records = db
+        .prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`)
+        .all({
+          projectId,
+          beforeId: options.beforeId,
+          email: options.email === undefined ? undefined : emailKey(options.email.trim()),
+          q: options.q ? likePattern(options.q) : undefined,
+          limit: options.limit,
+        }) as CustomerRecord[];
+      return records.map(toRow);
+    },
+    async deleteByUserId(projectId, userId) {
+      return q.delete.run(projectId, userId).changes > 0;
+    },
+  };
+
+  const projects: ProjectStore = {
+    async create({ name, now }) {
+      const info = db.prepare('INSERT INTO projects (name, created_at) VALUES (?, ?)').run(name, now);
+      return { id: Number(info.lastInsertRowid), name, sessionTimeout: null, defaultRegion: null, createdAt: now };
+    },
+    async findByName(name) {
+      const record = db.prepare('SELECT * FROM projects WHERE name = ?').get(name) as ProjectRecord | undefined;
+      return record ? toProject(record) : null;
+    },
+    async findById(id) {
+      const record = db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRecord | undefined;
+      return record ? toProject(record) : null;
+    },
+    async list() {
+      return (db.prepare('SELECT * FROM projects ORDER BY id').all() as ProjectRecord[]).map(toProject);
+    },
+    async update(id, settings) {
+      if (settings.sessionTimeout !== undefined) {
+        db.prepare('UPDATE projects SET session_timeout = ? WHERE id = ?').run(settings.sessionTimeout, id);
+      }
+      if (settings.defaultRegion !== undefined) {
+        db.prepare('UPDATE projects SET default_region = ? WHERE id = ?').run(settings.defaultRegion, id);
+      }
+      return projects.findById(id);
+    },
+  };
+
+  const keys: KeyStore = {
+    async insert({ projectId, kind, hash, displayPrefix, now }) {
+      const info = db
+        .prepare('INSERT INTO api_keys (project_id, kind, key_hash, display_prefix, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(projectId, kind, hash, displayPrefix, now);
+      return { id: Number(info.lastInsertRowid), projectId, kind, hash, displayPrefix, createdAt: now, revokedAt: null };
+    },
+    async findByHash(hash) {
+      const record = db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(hash) as KeyRecord | undefined;
+      return record ? toKey(record) : null;
+    },
+    async listForProject(projectId) {
+      return (db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id').all(projectId) as KeyRecord[]).map(toKey);
+    },
+    async revoke({ projectId, displayPrefix, now }) {
+      return db
+        .prepare('UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND display_prefix = ? AND revoked_at IS NULL')
+        .run(now, projectId, displayPrefix).changes;
+    },
+  };
+
+  return {
+    engine: 'sqlite',
+    customers,
+    projects,
+    keys,
+    async migrate() {
+      migrate();
+    },
+    async ping() {
+      try {
+        db.prepare('SELECT 1').get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

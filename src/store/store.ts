@@ -1,0 +1,81 @@
+// The narrow interfaces every database implements. All SQL lives under src/store/<engine>/.
+import type { CustomerChanges, ProfileRow } from '../customers/merge.js';
+
+export type KeyKind = 'public' | 'secret';
+
+export interface Project {
+  id: number;
+  name: string;
+  /** Seconds; null = the server default (BEACON_SESSION_TIMEOUT). */
+  sessionTimeout: number | null;
+  /** ISO 3166 region for national phone formats; null = E.164 required. */
+  defaultRegion: string | null;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: number;
+  projectId: number;
+  kind: KeyKind;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: string;
+  /** Short, non-secret start of the key, shown in listings. */
+  displayPrefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface IdentifyBatch {
+  projectId: number;
+  /** Applied in order, all in one transaction. */
+  items: readonly CustomerChanges[];
+  /** UNIX seconds. */
+  now: number;
+  sessionTimeout: number;
+}
+
+export interface ListOptions {
+  email?: string;
+  q?: string;
+  limit: number;
+  /** Return profiles with `id` below this (pages run newest first). */
+  beforeId?: number;
+}
+
+export interface CustomerStore {
+  /** Resolve and merge every item atomically (one transaction, rules in src/customers/merge.ts). */
+  identify(batch: IdentifyBatch): Promise<void>;
+  getByUserId(projectId: number, userId: string): Promise<ProfileRow | null>;
+  /** Newest first (by id). */
+  list(projectId: number, options: ListOptions): Promise<ProfileRow[]>;
+  /** Hard delete; false when no profile has this user_id. */
+  deleteByUserId(projectId: number, userId: string): Promise<boolean>;
+}
+
+export interface ProjectStore {
+  create(input: { name: string; now: number }): Promise<Project>;
+  findByName(name: string): Promise<Project | null>;
+  findById(id: number): Promise<Project | null>;
+  list(): Promise<Project[]>;
+  update(id: number, settings: { sessionTimeout?: number | null; defaultRegion?: string | null }): Promise<Project | null>;
+}
+
+export interface KeyStore {
+  insert(input: { projectId: number; kind: KeyKind; hash: string; displayPrefix: string; now: number }): Promise<ApiKeyRecord>;
+  findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  listForProject(projectId: number): Promise<ApiKeyRecord[]>;
+  /** Revoke by display prefix within a project; the number of keys revoked. */
+  revoke(input: { projectId: number; displayPrefix: string; now: number }): Promise<number>;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly customers: CustomerStore;
+  readonly projects: ProjectStore;
+  readonly keys: KeyStore;
+  /** Apply pending schema migrations. */
+  migrate(): Promise<void>;
+  /** True while the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
