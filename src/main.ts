@@ -1,37 +1,41 @@
 #!/usr/bin/env node
-// The `beacon` command.
-import { ConfigError, loadConfig } from './config.js';
-import { serve } from './server.js';
+// The `beacon` command: one file per subcommand under src/cli/.
+import { Command, CommanderError } from 'commander';
+import { registerExport } from './cli/export.js';
+import { registerImport } from './cli/import.js';
+import { registerKeys } from './cli/keys.js';
+import { registerMigrate } from './cli/migrate.js';
+import { registerProjects } from './cli/projects.js';
+import { registerServe } from './cli/serve.js';
+import { describeError } from './cli/context.js';
 
-const USAGE = `Usage: beacon <command>
-
-Commands:
-  serve      Start the HTTP server (what npm start runs)
-
+function buildProgram(): Command {
+  const program = new Command('beacon')
+    .description('Self-hosted customer-identity server speaking the Beacon API')
+    .option('--database <url>', 'database to use (default: $DATABASE_URL, else sqlite:./data/beacon.sqlite)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, BEACON_PUBLIC_KEY,
-BEACON_SECRET_KEY, BEACON_SESSION_TIMEOUT, LOG_LEVEL. See README.md.`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return command === undefined ? 1 : 0;
-  }
-  if (command === 'serve') {
-    await serve(loadConfig());
-    return -1; // keeps running
-  }
-  process.stderr.write(`beacon: unknown command "${command}"\n\n${USAGE}\n`);
-  return 2;
+BEACON_SECRET_KEY, BEACON_SESSION_TIMEOUT, LOG_LEVEL. Every command has --help. See README.md.`,
+    );
+  registerServe(program);
+  registerMigrate(program);
+  registerProjects(program);
+  registerKeys(program);
+  registerImport(program);
+  registerExport(program);
+  return program;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (error: unknown) => {
-    const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
-    process.stderr.write(`beacon: ${message}\n`);
-    process.exit(1);
-  },
-);
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode; // commander has already printed the message
+      return;
+    }
+    process.stderr.write(`beacon: ${describeError(error)}\n`);
+    process.exitCode = 1;
+  });

@@ -102,6 +102,30 @@ export function createCustomerService(deps: CustomerServiceDeps) {
       return { accepted: valid.length, rejected };
     },
 
+    /**
+     * Many identify calls as independent rows (imports): applied in order in one transaction,
+     * each invalid one reported by its index with field paths relative to the row. No envelope
+     * and no item limit: the caller sizes its batches. `dryRun` validates without storing.
+     */
+    async identifyEach(project: Project, inputs: readonly unknown[], options: { dryRun?: boolean } = {}): Promise<BulkResult> {
+      const { valid, rejected } = validateMany(project, inputs, () => '');
+      if (!options.dryRun) await write(project, valid);
+      return { accepted: valid.length, rejected };
+    },
+
+    /** Every profile of a project, oldest first, read in keyset pages so memory stays flat. */
+    async *exportAll(project: Project, options: { pageSize?: number } = {}): AsyncGenerator<Profile> {
+      const limit = options.pageSize ?? 1000;
+      let afterId = 0;
+      for (;;) {
+        const rows = await store.customers.scan(project.id, { afterId, limit });
+        for (const row of rows) yield toProfile(row);
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < limit) return;
+        afterId = last.id;
+      }
+    },
+
     async get(project: Project, userId: string): Promise<Profile> {
       const row = await store.customers.getByUserId(project.id, userId);
       if (!row) throw new BeaconError('not_found', 'No customer has this user_id.');

@@ -42,12 +42,20 @@ export interface ListOptions {
   beforeId?: number;
 }
 
+export interface ScanOptions {
+  /** Return profiles with `id` above this (pages run oldest first). */
+  afterId?: number;
+  limit: number;
+}
+
 export interface CustomerStore {
   /** Resolve and merge every item atomically (one transaction, rules in src/customers/merge.ts). */
   identify(batch: IdentifyBatch): Promise<void>;
   getByUserId(projectId: number, userId: string): Promise<ProfileRow | null>;
   /** Newest first (by id). */
   list(projectId: number, options: ListOptions): Promise<ProfileRow[]>;
+  /** Oldest first (by id), keyset-paginated: every profile of a project, one page at a time. */
+  scan(projectId: number, options: ScanOptions): Promise<ProfileRow[]>;
   /** Hard delete; false when no profile has this user_id. */
   deleteByUserId(projectId: number, userId: string): Promise<boolean>;
 }
@@ -66,6 +74,8 @@ export interface KeyStore {
   listForProject(projectId: number): Promise<ApiKeyRecord[]>;
   /** Revoke by display prefix within a project; the number of keys revoked. */
   revoke(input: { projectId: number; displayPrefix: string; now: number }): Promise<number>;
+  /** Revoke one key; false when it does not exist or was already revoked. */
+  revokeById(input: { id: number; now: number }): Promise<boolean>;
 }
 
 export interface Store {

@@ -12,6 +12,7 @@ import type {
   ListOptions,
   Project,
   ProjectStore,
+  ScanOptions,
   Store,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -157,6 +158,7 @@ export function openSqliteStore(path: string): Store {
        WHERE id = @id`,
     ),
     delete: db.prepare('DELETE FROM customers WHERE project_id = ? AND user_id = ?'),
+    scan: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
   };
 
   const identifyTx = db.transaction((batch: IdentifyBatch) => {
@@ -212,6 +214,9 @@ export function openSqliteStore(path: string): Store {
         }) as CustomerRecord[];
       return records.map(toRow);
     },
+    async scan(projectId, options: ScanOptions) {
+      return (q.scan.all(projectId, options.afterId ?? 0, options.limit) as CustomerRecord[]).map(toRow);
+    },
     async deleteByUserId(projectId, userId) {
       return q.delete.run(projectId, userId).changes > 0;
     },
@@ -262,6 +267,9 @@ export function openSqliteStore(path: string): Store {
       return db
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND display_prefix = ? AND revoked_at IS NULL')
         .run(now, projectId, displayPrefix).changes;
+    },
+    async revokeById({ id, now }) {
+      return db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id).changes > 0;
     },
   };
 
