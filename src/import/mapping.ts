@@ -77,56 +77,78 @@ function pathOf(target: Target): string {
   return 'custom_attributes';
 }
 
+interface ColumnPlan {
+  target: Target;
+  path: string;
+  isDate: boolean;
+}
+
+export type RecordMapper = (record: Record<string, unknown>, text: boolean) => Mapped;
+
 /**
  * Build the identify call for one record. `text` records (CSV) have string cells: empty cells
  * are "no value" (the stored value is kept) and the rest are typed. JSON records keep their types.
+ * Where each column goes is worked out once per column name, not once per cell.
  */
-export function mapRecord(record: Record<string, unknown>, options: { text: boolean; mapping: MappingOptions }): Mapped {
-  const { mapping } = options;
-  const input: Record<string, unknown> = Object.create(null);
-  const attributes: Record<string, unknown> = Object.create(null);
-  const errors: FieldError[] = [];
-  let hasAttributes = false;
+export function createMapper(mapping: MappingOptions): RecordMapper {
+  const plans = new Map<string, ColumnPlan>();
+  const planOf = (column: string): ColumnPlan => {
+    let plan = plans.get(column);
+    if (!plan) {
+      const target = targetOf(column, mapping);
+      const path = pathOf(target);
+      const isDate = mapping.dates.has(column) || mapping.dates.has(path) || (target.kind === 'attribute' && mapping.dates.has(target.key));
+      plan = { target, path, isDate };
+      if (plans.size < 10_000) plans.set(column, plan); // JSON records may invent keys without end
+    }
+    return plan;
+  };
 
-  for (const column of Object.keys(record)) {
-    const value = record[column];
-    if (value === undefined || (options.text && value === '')) continue;
-    const target = targetOf(column, mapping);
-    if (target.kind === 'ignore') continue;
-    const isDate = mapping.dates.has(column) || mapping.dates.has(pathOf(target)) || (target.kind === 'attribute' && mapping.dates.has(target.key));
+  return (record, text) => {
+    const input: Record<string, unknown> = Object.create(null);
+    const attributes: Record<string, unknown> = Object.create(null);
+    let errors: FieldError[] | null = null;
+    let hasAttributes = false;
 
-    let typed: unknown = value;
-    if (isDate || (target.kind === 'field' && target.name === 'signed_up_at' && typeof value === 'string')) {
-      const seconds = value === null ? null : toUnixSeconds(value);
-      if (seconds === null && value !== null) {
-        if (isDate) {
-          errors.push({ field: pathOf(target), message: 'is not an ISO 8601 date (2024-03-01 or 2024-03-01T10:00:00Z) or UNIX seconds' });
-          continue;
+    for (const column in record) {
+      const value = record[column];
+      if (value === undefined || (text && value === '')) continue;
+      const { target, path, isDate } = planOf(column);
+      if (target.kind === 'ignore') continue;
+
+      let typed: unknown = value;
+      if (isDate || (target.kind === 'field' && target.name === 'signed_up_at' && typeof value === 'string')) {
+        const seconds = value === null ? null : toUnixSeconds(value);
+        if (seconds === null && value !== null) {
+          if (isDate) {
+            (errors ??= []).push({ field: path, message: 'is not an ISO 8601 date (2024-03-01 or 2024-03-01T10:00:00Z) or UNIX seconds' });
+            continue;
+          }
+          // Not a date: pass it through and let the customer rules explain what is expected.
+        } else {
+          typed = seconds;
         }
-        // Not a date: pass it through and let the customer rules explain what is expected.
-      } else {
-        typed = seconds;
+      } else if (text && target.kind !== 'field' && typeof value === 'string') {
+        typed = typeText(value);
       }
-    } else if (options.text && target.kind !== 'field' && typeof value === 'string') {
-      typed = typeText(value);
-    }
 
-    if (target.kind === 'field') {
-      input[target.name] = typed;
-    } else if (target.kind === 'attribute') {
-      attributes[target.key] = typed;
-      hasAttributes = true;
-    } else if (typeof typed === 'object' && typed !== null && !Array.isArray(typed)) {
-      for (const key of Object.keys(typed)) attributes[key] = (typed as Record<string, unknown>)[key];
-      hasAttributes = true;
-    } else if (typed !== null) {
-      input.custom_attributes = typed; // not an object: the customer rules reject it with its field
+      if (target.kind === 'field') {
+        input[target.name] = typed;
+      } else if (target.kind === 'attribute') {
+        attributes[target.key] = typed;
+        hasAttributes = true;
+      } else if (typeof typed === 'object' && typed !== null && !Array.isArray(typed)) {
+        for (const key of Object.keys(typed)) attributes[key] = (typed as Record<string, unknown>)[key];
+        hasAttributes = true;
+      } else if (typed !== null) {
+        input.custom_attributes = typed; // not an object: the customer rules reject it with its field
+      }
     }
-  }
-  if (errors.length > 0) return { ok: false, errors };
-  if (hasAttributes && input.custom_attributes === undefined) input.custom_attributes = attributes;
-  input.update_session = mapping.updateSession;
-  return { ok: true, input };
+    if (errors) return { ok: false, errors };
+    if (hasAttributes && input.custom_attributes === undefined) input.custom_attributes = attributes;
+    input.update_session = mapping.updateSession;
+    return { ok: true, input };
+  };
 }
 
 /** Parse repeated `--map col=field` options. */

@@ -7,7 +7,7 @@ import type { Limits } from '../config.js';
 import type { FieldError } from '../errors.js';
 import type { Project } from '../store/store.js';
 import { ImportFormatError, peek, readRecords, detectFormat, type ImportFormat, type SourceItem } from './formats.js';
-import { mapRecord, targetOf, type MappingOptions } from './mapping.js';
+import { createMapper, targetOf, type MappingOptions } from './mapping.js';
 
 /** One rejected row as written to the rejects file. */
 export interface Reject {
@@ -85,6 +85,7 @@ export async function runImport(options: ImportOptions): Promise<ImportStats> {
     options.onProgress?.(stats);
   };
 
+  const mapRecord = createMapper(options.mapping);
   let checkedColumns = false;
   for await (const item of readRecords(stats.format, chunks) as AsyncGenerator<SourceItem>) {
     stats.rows += 1;
@@ -95,7 +96,7 @@ export async function runImport(options: ImportOptions): Promise<ImportStats> {
         checkColumns(Object.keys(item.record), options);
         checkedColumns = true;
       }
-      const mapped = mapRecord(item.record, { text: item.text, mapping: options.mapping });
+      const mapped = mapRecord(item.record, item.text);
       batch.push(
         mapped.ok
           ? { line: item.line, input: mapped.input, record: item.record }
