@@ -3,7 +3,7 @@
 // pulling input only as fast as records are consumed, so memory stays flat on any file size.
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { parse as parseCsv, type CsvError, type Options } from 'csv-parse';
 
 export type ImportFormat = 'csv' | 'ndjson' | 'json';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'ndjson', 'json'];
@@ -60,41 +60,51 @@ export function readRecords(format: ImportFormat, chunks: AsyncIterable<Buffer>)
 
 /** CSV with a header row. Cells stay strings (`text: true`); quoted commas, CRLF and a BOM are handled. */
 export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceItem> {
+  // Lines are counted from each record's raw text, in parse order: the parser's own counter
+  // counts a CRLF inside quotes twice and reports where a record ends, not where it starts.
+  let nextLine = 1;
+  const advance = (raw: string | undefined) => {
+    const line = nextLine;
+    let newlines = 0;
+    // The raw text may or may not end with its record delimiter; the delimiter is the "+ 1".
+    const text = raw?.endsWith('\n') ? raw.slice(0, -1) : (raw ?? '');
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines += 1;
+    nextLine += newlines + 1;
+    return line;
+  };
   const skipped: SourceItem[] = [];
   const parser = parseCsv({
     bom: true,
-    info: true,
+    raw: true,
     relax_column_count: true,
-    skip_empty_lines: true,
     skip_records_with_error: true,
+    on_record: (wrapped: { record: string[]; raw: string }) => ({ fields: wrapped.record, line: advance(wrapped.raw) }),
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      const line = Number((error as { lines?: number } | undefined)?.lines ?? 0);
-      skipped.push({ line, error: `is not valid CSV: ${error?.message ?? 'unreadable record'}`, raw });
+      skipped.push({ line: advance(raw), error: `is not valid CSV: ${error?.message ?? 'unreadable record'}`, raw });
       return undefined;
     },
-  });
+  } as unknown as Options);
   const source = Readable.from(chunks);
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
 
   let header: string[] | null = null;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = item;
+    for await (const { fields, line } of parser as AsyncIterable<{ fields: string[]; line: number }>) {
       // The parser reports unreadable records as it meets them; keep them in file order.
-      while (skipped.length > 0 && (skipped[0] as SourceItem).line <= info.lines) yield skipped.shift() as SourceItem;
+      while (skipped.length > 0 && (skipped[0] as SourceItem).line < line) yield skipped.shift() as SourceItem;
+      if (fields.length === 1 && fields[0] === '') continue; // a blank line
       if (header === null) {
-        header = record.map((name) => name.trim());
+        header = fields.map((name) => name.trim());
         checkHeader(header);
         continue;
       }
-      const line = info.lines;
-      if (record.length !== header.length) {
-        yield { line, error: `has ${record.length} fields; the header has ${header.length}`, raw: record };
+      if (fields.length !== header.length) {
+        yield { line, error: `has ${fields.length} fields; the header has ${header.length}`, raw: fields };
         continue;
       }
       const row: Record<string, unknown> = Object.create(null);
-      for (let i = 0; i < header.length; i += 1) row[header[i] as string] = record[i];
+      for (let i = 0; i < header.length; i += 1) row[header[i] as string] = fields[i];
       yield { line, record: row, text: true };
     }
     while (skipped.length > 0) yield skipped.shift() as SourceItem;

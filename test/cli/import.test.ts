@@ -62,7 +62,7 @@ describe('beacon import (CSV)', () => {
     });
     // Empty cells are "no value": nothing set, no empty attributes.
     expect(profiles.get('2')).toMatchObject({ email: null, phone: null, custom_attributes: {} });
-    expect(profiles.get('5')).toMatchObject({ custom_attributes: { plan: 'free', paid: false, score: 1.5, notes: 'line one\nline two' } });
+    expect(profiles.get('5')).toMatchObject({ custom_attributes: { plan: 'free', paid: false, score: 1.5, notes: 'line one\r\nline two' } });
 
     const rejects = rejectsOf(join(sandbox.dir, 'customers.csv.rejects.ndjson'));
     expect(rejects.map((r) => r.line)).toEqual([4, 5, 8, 9]);
