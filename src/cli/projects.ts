@@ -9,25 +9,30 @@ const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DURATION = /^(\d+)\s*(s|m|h|d)?$/i;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
+/** A setting to store; `null` = unset. Boxed because commander turns a parsed `null` into "". */
+interface Setting<T> {
+  value: T | null;
+}
+
 /** `1800`, `30m`, `2h` → seconds; `default` → null (the server's BEACON_SESSION_TIMEOUT). */
-export function parseSessionTimeout(value: string): number | null {
-  if (value.trim().toLowerCase() === 'default') return null;
+export function parseSessionTimeout(value: string): Setting<number> {
+  if (value.trim().toLowerCase() === 'default') return { value: null };
   const match = DURATION.exec(value.trim());
   const seconds = match ? Number(match[1]) * (UNIT_SECONDS[(match[2] ?? 's').toLowerCase()] ?? 1) : Number.NaN;
   if (!Number.isSafeInteger(seconds) || seconds < 1) {
     throw new InvalidArgumentError('use seconds (1800) or a duration (30m, 2h), or "default"');
   }
-  return seconds;
+  return { value: seconds };
 }
 
 /** `US`, `gb` → `US`, `GB`; `none` → null (phone numbers must then be E.164). */
-export function parseRegion(value: string): string | null {
+export function parseRegion(value: string): Setting<string> {
   const region = value.trim().toUpperCase();
-  if (region === 'NONE') return null;
+  if (region === 'NONE') return { value: null };
   if (!/^[A-Z]{2}$/.test(region) || !isSupportedCountry(region)) {
     throw new InvalidArgumentError('use a two-letter region with phone numbering (US, GB, DE…), or "none"');
   }
-  return region;
+  return { value: region };
 }
 
 function parseName(value: string): string {
@@ -35,6 +40,15 @@ function parseName(value: string): string {
     throw new InvalidArgumentError('use 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit');
   }
   return value;
+}
+
+interface SettingOptions {
+  sessionTimeout?: Setting<number>;
+  defaultRegion?: Setting<string>;
+}
+
+function settingsOf(options: SettingOptions): { sessionTimeout?: number | null; defaultRegion?: string | null } {
+  return { sessionTimeout: options.sessionTimeout?.value, defaultRegion: options.defaultRegion?.value };
 }
 
 function describe(project: Project, activeKeys?: number) {
@@ -58,13 +72,13 @@ export function registerProjects(program: Command): void {
     .option('--default-region <region>', 'region for national phone formats (US, GB…)', parseRegion)
     .option('--no-keys', 'create the project without keys')
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { sessionTimeout?: number | null; defaultRegion?: string | null; keys: boolean; json?: boolean }, command: Command) => {
+    .action(async (name: string, options: SettingOptions & { keys: boolean; json?: boolean }, command: Command) => {
       await withContext(command, async ({ store, clock }) => {
         if (await store.projects.findByName(name)) throw new CliError(`A project named "${name}" already exists.`);
         const now = clock.now();
         let project = await store.projects.create({ name, now });
         if (options.sessionTimeout !== undefined || options.defaultRegion !== undefined) {
-          project = (await store.projects.update(project.id, { sessionTimeout: options.sessionTimeout, defaultRegion: options.defaultRegion })) ?? project;
+          project = (await store.projects.update(project.id, settingsOf(options))) ?? project;
         }
         const keys = options.keys
           ? {
@@ -119,14 +133,14 @@ export function registerProjects(program: Command): void {
     .option('--session-timeout <duration>', 'seconds, 30m, 2h, or "default" for the server setting', parseSessionTimeout)
     .option('--default-region <region>', 'region for national phone formats (US, GB…), or "none"', parseRegion)
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { sessionTimeout?: number | null; defaultRegion?: string | null; json?: boolean }, command: Command) => {
+    .action(async (name: string, options: SettingOptions & { json?: boolean }, command: Command) => {
       if (options.sessionTimeout === undefined && options.defaultRegion === undefined) {
         throw new CliError('Nothing to change: pass --session-timeout and/or --default-region.');
       }
       await withContext(command, async ({ store }) => {
         const project = await store.projects.findByName(name);
         if (!project) throw new CliError(`No project is named "${name}".`);
-        const updated = await store.projects.update(project.id, { sessionTimeout: options.sessionTimeout, defaultRegion: options.defaultRegion });
+        const updated = await store.projects.update(project.id, settingsOf(options));
         if (!updated) throw new CliError(`No project is named "${name}".`);
         if (options.json) return printJson(describe(updated));
         process.stdout.write(
