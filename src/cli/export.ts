@@ -9,7 +9,7 @@ import { resolveProject, withContext } from './context.js';
 
 type ExportFormat = 'ndjson' | 'csv';
 
-const CSV_FIELDS = ['user_id', 'email', 'name', 'first_name', 'last_name', 'phone', 'signed_up_at', 'ip'] as const;
+const CSV_FIELDS = ['user_id', 'email', 'first_name', 'last_name', 'phone', 'signed_up_at', 'ip'] as const;
 const CSV_ACTIVITY = ['first_seen', 'last_seen', 'sessions', 'updated_at', 'id'] as const;
 
 function parseFormat(value: string): ExportFormat {
@@ -80,7 +80,8 @@ export function registerExport(program: Command): void {
       'after',
       `
 NDJSON holds each profile exactly as GET /customers/{user_id} returns it and re-imports losslessly.
-CSV has one column per standard field, one per custom attribute (types are re-inferred on import),
+CSV has one column per standard field (no "name": it is first_name + last_name, and an empty
+first_name next to it would read back differently), one per custom attribute (types are re-inferred on import),
 then first_seen, last_seen, sessions, updated_at and id, which an import ignores.
 
 Examples:
