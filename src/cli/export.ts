@@ -10,7 +10,7 @@ import { resolveProject, withContext } from './context.js';
 type ExportFormat = 'ndjson' | 'csv';
 
 const CSV_FIELDS = ['user_id', 'email', 'first_name', 'last_name', 'phone', 'signed_up_at', 'ip'] as const;
-const CSV_ACTIVITY = ['first_seen', 'last_seen', 'sessions', 'updated_at', 'id'] as const;
+const CSV_ACTIVITY = ['anonymous_id', 'first_seen', 'last_seen', 'sessions', 'updated_at', 'id'] as const;
 
 function parseFormat(value: string): ExportFormat {
   if (value !== 'ndjson' && value !== 'csv') throw new InvalidArgumentError('use ndjson or csv');

@@ -93,7 +93,7 @@ export function registerImport(program: Command): void {
       `
 Columns user_id, email, name, first_name, last_name, phone, signed_up_at and ip are the standard
 fields; every other column becomes a custom attribute. CSV cells are typed: true/false become
-booleans, plain numbers become numbers, empty cells keep the stored value. id, first_seen,
+booleans, plain numbers become numbers, empty cells keep the stored value. id, anonymous_id, first_seen,
 last_seen, sessions and updated_at (as written by beacon export) are ignored.
 
 Rows that fail validation are written with their line number and reasons to the rejects file;

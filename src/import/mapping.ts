@@ -9,7 +9,7 @@ export const STANDARD_FIELDS = new Set(['user_id', 'email', 'name', 'first_name'
  * Columns an export writes that no identify call may set (the server manages them), plus
  * per-call switches the import sets itself. Dropped on import, so an export re-imports cleanly.
  */
-export const IGNORED_FIELDS = new Set(['id', 'first_seen', 'last_seen', 'sessions', 'updated_at', 'update_session', 'api_key']);
+export const IGNORED_FIELDS = new Set(['id', 'anonymous_id', 'first_seen', 'last_seen', 'sessions', 'updated_at', 'update_session', 'api_key']);
 
 const ATTRIBUTE_PREFIX = 'custom_attributes.';
 

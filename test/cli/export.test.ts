@@ -63,7 +63,7 @@ describe('beacon export', () => {
     const csv = readFileSync(out, 'utf8');
     const header = csv.slice(0, csv.indexOf('\n'));
     expect(header).toBe(
-      'user_id,email,first_name,last_name,phone,signed_up_at,ip,custom_attributes.email,note,paid,plan,rank,ratio,seats,username,vip,first_seen,last_seen,sessions,updated_at,id',
+      'user_id,email,first_name,last_name,phone,signed_up_at,ip,custom_attributes.email,note,paid,plan,rank,ratio,seats,username,vip,anonymous_id,first_seen,last_seen,sessions,updated_at,id',
     );
     await target.ok(['import', out]);
     expect(comparable(await target.profiles())).toEqual(comparable(await source.profiles()));
@@ -72,7 +72,7 @@ describe('beacon export', () => {
   it('writes CSV to stdout with --format csv, and refuses an unknown project', async () => {
     await source.ok(['import', '-', '--format', 'ndjson'], { input: '{"user_id":"x","custom_attributes":{"a":1}}\n' });
     const result = await source.ok(['export', '--format', 'csv']);
-    expect(result.stdout.split('\n')[1]).toMatch(/^x,,,,,,,1,\d+,,0,\d+,1$/);
+    expect(result.stdout.split('\n')[1]).toMatch(/^x,,,,,,,1,,\d+,,0,\d+,1$/);
     const unknown = await source.run(['export', '--project', 'nope']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No project is named "nope"');
