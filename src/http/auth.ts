@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { authenticate, type Principal } from '../auth/keys.js';
 import { BeaconError } from '../errors.js';
 import type { KeyKind, Store } from '../store/store.js';
+import { enforceRateLimit } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,8 +35,11 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Marks the hooks requireKey makes, so tests can tell which scope guards each route. */
+export const SCOPE_OF_HOOK = Symbol('beacon.scope');
+
 export function requireKey(store: Store, scope: Scope): preHandlerAsyncHookHandler {
-  return async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
+  const checkKey = async function checkKey(request: FastifyRequest, reply: FastifyReply) {
     const key = presentedKey(request);
     if (!key) {
       throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
@@ -51,7 +55,9 @@ export function requireKey(store: Store, scope: Scope): preHandlerAsyncHookHandl
       throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
     }
     request.principal = result.principal;
+    await enforceRateLimit(request, reply, `key:${result.principal.key.id}`);
   };
+  return Object.assign(checkKey, { [SCOPE_OF_HOOK]: scope });
 }
 
 /** The authenticated principal; routes behind requireKey always have one. */
