@@ -12,6 +12,7 @@ import { installJsonParser } from './http/json-body.js';
 import { registerMetrics } from './http/metrics-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installRateLimit } from './http/rate-limit.js';
+import { installRouteTable } from './http/route-table.js';
 import { createLogger } from './logger.js';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
 import { openRateLimiter } from './rate-limit/open-rate-limiter.js';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorateRequest('principal', null);
+  installRouteTable(app);
   // The contract is JSON only: any other content type is a 400, not a string body.
   app.removeContentTypeParser('text/plain');
 

@@ -22,7 +22,7 @@ export function registerMetrics(app: FastifyInstance, deps: { metrics: Metrics }
       if (Array.isArray(customers)) metrics.bulkSize.observe(customers.length);
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
