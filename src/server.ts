@@ -26,6 +26,7 @@ function firstStartBanner(input: { publicKey: string; secretKey: string; port: n
 
 /** Hard stop: whatever happens, the process is gone this long after SIGTERM. */
 const EXIT_DEADLINE_MS = 10_000;
+const DRAIN_LINGER_MS = 300;
 
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
@@ -62,6 +63,9 @@ export async function serve(config: Config): Promise<void> {
     try {
       const settled = await app.drain.settled(config.shutdownGraceMs);
       if (!settled) logger.warn({ inFlight: app.drain.inFlight() }, 'requests still running after the grace period');
+      // Keep answering 503 a moment longer: a client that just got its 200 and sends again
+      // gets a clear 503 instead of a reset connection.
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
       await app.close();
       await store.close();
       logger.info('shut down cleanly');
