@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/harness.js';
-import { killHard, PROCESS_PUBLIC_KEY, startServerProcess } from '../support/server-process.js';
+import { killHard, PROCESS_PUBLIC_KEY, startServerProcess } from '../support/beacon-process.js';
 
 export interface CrashReport {
   kills: number;
@@ -60,7 +60,7 @@ export async function runCrashTest(options: { kills: number; workers?: number; l
             if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
             acked++;
             for (const item of items) {
-              if (kind === 3) counters.set(item.user_id, item.custom_attributes.n as number);
+              if (kind === 3) counters.set(item.user_id, (item.custom_attributes as { n: number }).n);
               else expected.set(item.user_id, { token, seq });
             }
           } catch (error) {

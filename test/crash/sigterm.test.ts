@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/harness.js';
-import { killHard, PROCESS_PUBLIC_KEY, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { killHard, PROCESS_PUBLIC_KEY, startServerProcess, type ServerProcess } from '../support/beacon-process.js';
 
 let server: ServerProcess | undefined;
 let dir: string | undefined;
