@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createCustomerService } from './customers/identify.js';
+import { installCors } from './http/cors.js';
 import { registerCustomerRoutes } from './http/customer-routes.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installDrain } from './http/drain.js';
@@ -13,10 +14,13 @@ import { registerMetrics } from './http/metrics-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { installRouteTable } from './http/route-table.js';
+import { registerSegmentRoutes } from './http/segment-routes.js';
+import { registerTagRoutes } from './http/tag-routes.js';
 import { createLogger } from './logger.js';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
 import { openRateLimiter } from './rate-limit/open-rate-limiter.js';
 import type { RateLimiter } from './rate-limit/token-bucket.js';
+import { createSegmentIngest } from './segment/segment-ingest.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {
@@ -113,13 +117,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+          basic: { type: 'http', scheme: 'basic', description: "Segment's write key: the project key as the username." },
         },
       },
     },
   });
 
-  const customers = createCustomerService({ store: instrumentStore(store, metrics), clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  const counted = instrumentStore(store, metrics);
+  const customers = createCustomerService({ store: counted, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  installCors(app, { store });
   registerCustomerRoutes(app, { config, store, customers });
+  const segment = createSegmentIngest({ store: counted, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  await registerSegmentRoutes(app, { config, store, segment });
+  registerTagRoutes(app);
   registerOpsRoutes(app, { store });
   await app.ready();
   return app;

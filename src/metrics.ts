@@ -79,8 +79,9 @@ export function createMetrics(deps: { store: Store; defaultMetrics?: boolean }):
 /** The same store, counting what each committed identify batch wrote. */
 export function instrumentStore(store: Store, metrics: Metrics): Store {
   const identify: Store['customers']['identify'] = async (batch) => {
-    await store.customers.identify(batch);
-    metrics.customersWritten.inc(batch.items.length);
+    const outcome = await store.customers.identify(batch);
+    metrics.customersWritten.inc(batch.items.length - outcome.duplicates);
+    return outcome;
   };
   const customers = new Proxy(store.customers, {
     get(target, property) {

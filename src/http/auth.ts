@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { authenticate, type Principal } from '../auth/keys.js';
 import { BeaconError } from '../errors.js';
 import type { KeyKind, Store } from '../store/store.js';
+import { assertOriginAllowed } from './cors.js';
 import { enforceRateLimit } from './rate-limit.js';
 
 declare module 'fastify' {
@@ -38,24 +39,37 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 /** Marks the hooks requireKey makes, so tests can tell which scope guards each route. */
 export const SCOPE_OF_HOOK = Symbol('beacon.scope');
 
-export function requireKey(store: Store, scope: Scope): preHandlerAsyncHookHandler {
-  const checkKey = async function checkKey(request: FastifyRequest, reply: FastifyReply) {
-    const key = presentedKey(request);
-    if (!key) {
-      throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
-    }
-    const result = await authenticate(store, key);
-    if (!result.ok) {
-      throw new BeaconError(
-        'unauthorized',
-        result.reason === 'revoked' ? 'This API key has been revoked.' : 'This API key is not valid.',
-      );
-    }
-    if (!ALLOWED[scope].includes(result.principal.key.kind)) {
-      throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
-    }
-    request.principal = result.principal;
-    await enforceRateLimit(request, reply, `key:${result.principal.key.id}`);
+/**
+ * Checks a presented key for a scope and puts the principal on the request. Browser calls to
+ * ingest routes must also come from an origin the project allows (see cors.ts). Then the key's
+ * rate limit is applied, so every keyed route is limited, whoever calls this.
+ */
+export async function authorise(store: Store, request: FastifyRequest, key: string | undefined, scope: Scope): Promise<void> {
+  if (!key) {
+    throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
+  }
+  const result = await authenticate(store, key);
+  if (!result.ok) {
+    throw new BeaconError(
+      'unauthorized',
+      result.reason === 'revoked' ? 'This API key has been revoked.' : 'This API key is not valid.',
+    );
+  }
+  if (!ALLOWED[scope].includes(result.principal.key.kind)) {
+    throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
+  }
+  request.principal = result.principal;
+  if (scope === 'ingest') assertOriginAllowed(request, result.principal);
+  await enforceRateLimit(request, `key:${result.principal.key.id}`);
+}
+
+export function requireKey(
+  store: Store,
+  scope: Scope,
+  findKey: (request: FastifyRequest) => string | undefined = presentedKey,
+): preHandlerAsyncHookHandler {
+  const checkKey = async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
+    await authorise(store, request, findKey(request), scope);
   };
   return Object.assign(checkKey, { [SCOPE_OF_HOOK]: scope });
 }

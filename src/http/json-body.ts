@@ -37,28 +37,29 @@ export function jsonDepth(text: string, max = Number.POSITIVE_INFINITY): number 
   return deepest;
 }
 
+/** Parses a JSON body text; throws an `invalid_request` BeaconError when empty, too deep or not JSON. */
+export function parseJsonBody(text: string, maxDepth: number): unknown {
+  if (text.trim() === '') throw new BeaconError('invalid_request', 'The JSON body is empty.');
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw new BeaconError('invalid_request', `The JSON body is nested more than ${maxDepth} levels deep.`, {
+      errors: [{ field: 'body', message: `nests objects/arrays more than ${maxDepth} levels deep` }],
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BeaconError('invalid_request', 'The body is not valid JSON.');
+  }
+}
+
 export function installJsonParser(app: FastifyInstance, options: { maxDepth: number }): void {
   const { maxDepth } = options;
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === '') {
-      done(new BeaconError('invalid_request', 'The JSON body is empty.'), undefined);
-      return;
-    }
-    if (jsonDepth(text, maxDepth) > maxDepth) {
-      done(
-        new BeaconError('invalid_request', `The JSON body is nested more than ${maxDepth} levels deep.`, {
-          errors: [{ field: 'body', message: `nests objects/arrays more than ${maxDepth} levels deep` }],
-        }),
-        undefined,
-      );
-      return;
-    }
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new BeaconError('invalid_request', 'The body is not valid JSON.'), undefined);
+      done(null, parseJsonBody(body as string, maxDepth));
+    } catch (error) {
+      done(error as Error, undefined);
     }
   });
 }
