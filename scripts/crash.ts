@@ -1,4 +1,5 @@
-// npm run test:crash [-- --kills N]: the full crash test (default 25 SIGKILLs). Exits 1 on any loss.
+// npm run test:crash [-- --kills N] [-- --database-url postgres://…/x_test]: the full crash test
+// (default 25 SIGKILLs on a new SQLite file). Exits 1 on any loss.
 import { runCrashTest } from '../test/crash/crash-run.js';
 
 const at = process.argv.indexOf('--kills');
@@ -7,8 +8,14 @@ if (!Number.isInteger(kills) || kills < 1) {
   process.stderr.write('usage: npm run test:crash -- --kills <n>\n');
   process.exit(2);
 }
+const urlAt = process.argv.indexOf('--database-url');
+const databaseUrl = urlAt === -1 ? undefined : process.argv[urlAt + 1];
+if (databaseUrl !== undefined && !/test/i.test(databaseUrl)) {
+  process.stderr.write('refusing a database URL without "test" in it\n');
+  process.exit(2);
+}
 const started = Date.now();
-const report = await runCrashTest({ kills, log: (line) => process.stdout.write(line + '\n') });
+const report = await runCrashTest({ kills, databaseUrl, log: (line) => process.stdout.write(line + '\n') });
 process.stdout.write(
   `\n${report.kills} SIGKILLs, ${report.acknowledged} acknowledged customers, ${report.unanswered} requests cut off by kills, ` +
     `${report.lost.length} lost, ${report.regressed.length} counters behind, integrity_check: ${report.integrity} ` +

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openStore } from '../../src/store/open-store.js';
 import { tempDir } from '../support/harness.js';
 import { killHard, PROCESS_PUBLIC_KEY, startServerProcess } from '../support/beacon-process.js';
 
@@ -19,6 +19,7 @@ export interface CrashReport {
   lost: string[];
   /** Per-worker counters whose stored value is behind the last acknowledged one. */
   regressed: string[];
+  /** SQLite `PRAGMA integrity_check` ('ok'), or 'n/a' for PostgreSQL. */
   integrity: string;
 }
 
@@ -27,17 +28,26 @@ interface Expected {
   seq: number;
 }
 
-export async function runCrashTest(options: { kills: number; workers?: number; log?: (line: string) => void }): Promise<CrashReport> {
+export async function runCrashTest(options: {
+  kills: number;
+  workers?: number;
+  log?: (line: string) => void;
+  /** Default: a new SQLite file. A `postgres://` URL runs the same test on PostgreSQL. */
+  databaseUrl?: string;
+}): Promise<CrashReport> {
   const log = options.log ?? (() => {});
   const workers = options.workers ?? 8;
   const dir = tempDir('beacon-crash-');
   const file = join(dir, 'beacon.sqlite');
+  const databaseUrl = options.databaseUrl ?? `sqlite:${file}`;
+  // Ids unique to this run, so a shared PostgreSQL test database cannot answer for an earlier run.
+  const run = randomBytes(4).toString('hex');
   const expected = new Map<string, Expected>();
   const counters = new Map<string, number>();
   let unanswered = 0;
   try {
     for (let round = 0; round < options.kills; round++) {
-      const server = await startServerProcess({ databaseUrl: `sqlite:${file}`, env: { BEACON_RATE_LIMIT: '0' } });
+      const server = await startServerProcess({ databaseUrl, env: { BEACON_RATE_LIMIT: '0' } });
       let acked = 0;
       let stop = false;
       const worker = async (w: number) => {
@@ -46,10 +56,10 @@ export async function runCrashTest(options: { kills: number; workers?: number; l
           const token = randomBytes(6).toString('hex');
           const items =
             kind === 2
-              ? Array.from({ length: 25 }, (_, i) => ({ user_id: `r${round}-w${w}-${seq}-${i}`, custom_attributes: { token, seq } }))
+              ? Array.from({ length: 25 }, (_, i) => ({ user_id: `${run}-r${round}-w${w}-${seq}-${i}`, custom_attributes: { token, seq } }))
               : kind === 3
-                ? [{ user_id: `counter-w${w}`, custom_attributes: { n: round * 1_000_000 + seq, token } }]
-                : [{ user_id: `r${round}-w${w}-${seq}`, email: `r${round}w${w}s${seq}@example.com`, custom_attributes: { token, seq } }];
+                ? [{ user_id: `${run}-counter-w${w}`, custom_attributes: { n: round * 1_000_000 + seq, token } }]
+                : [{ user_id: `${run}-r${round}-w${w}-${seq}`, email: `${run}r${round}w${w}s${seq}@example.com`, custom_attributes: { token, seq } }];
           try {
             const response = await fetch(`${server.base}/customers${kind === 2 ? '/bulk' : ''}`, {
               method: 'POST',
@@ -81,9 +91,9 @@ export async function runCrashTest(options: { kills: number; workers?: number; l
     }
 
     // One more clean start proves the database opens after the last kill; then read it directly.
-    const last = await startServerProcess({ databaseUrl: `sqlite:${file}`, env: {} });
+    const last = await startServerProcess({ databaseUrl, env: {} });
     await killHard(last);
-    const store = openSqliteStore(file);
+    const store = await openStore(databaseUrl);
     const lost: string[] = [];
     const regressed: string[] = [];
     try {
@@ -100,9 +110,12 @@ export async function runCrashTest(options: { kills: number; workers?: number; l
     } finally {
       await store.close();
     }
-    const db = new Database(file, { readonly: true });
-    const integrity = String(db.pragma('integrity_check', { simple: true }));
-    db.close();
+    let integrity = 'n/a';
+    if (databaseUrl.startsWith('sqlite:')) {
+      const db = new Database(file, { readonly: true });
+      integrity = String(db.pragma('integrity_check', { simple: true }));
+      db.close();
+    }
     return { kills: options.kills, acknowledged: expected.size + counters.size, unanswered, lost, regressed, integrity };
   } finally {
     rmSync(dir, { recursive: true, force: true });
