@@ -93,6 +93,11 @@ export interface Store {
   readonly keys: KeyStore;
   /** Apply pending schema migrations (safe to call from several processes at once). */
   migrate(): Promise<MigrationReport>;
+  /**
+   * Runs `work` while no other process sharing this database runs exclusive work (start-up
+   * bootstrap: several processes starting at once on an empty database create one default project).
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

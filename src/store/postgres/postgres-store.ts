@@ -74,7 +74,8 @@ const CUSTOMER_COLUMNS =
 /** The name expression of the search index (migration 2); the query must spell it the same. */
 const NAME_SEARCH = `lower(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')))`;
 
-const MIGRATION_LOCK = 7_262_311_901; // any constant; one per database
+const MIGRATION_LOCK = 7_262_311_901; // any constants, one per purpose
+const EXCLUSIVE_LOCK = 7_262_311_902;
 const MAX_ATTEMPTS = 5;
 
 /** bigint (ids, UNIX seconds) as a JS number: every value Beacon stores is below 2^53. */
@@ -411,6 +412,24 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     projects,
     keys,
     migrate,
+    async exclusive(work) {
+      // Its own connection, outside the pool: `work` may need every pooled connection.
+      const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.timeoutMs });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK]);
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw translate(error);
+      }
+      try {
+        return await work();
+      } finally {
+        // Ending the session releases the lock even if the unlock cannot be sent.
+        await client.end().catch(() => {});
+      }
+    },
     async ping() {
       try {
         await pool.query('SELECT 1');

@@ -278,6 +278,8 @@ export function openSqliteStore(path: string): Store {
     async migrate() {
       return migrate();
     },
+    // One process owns an SQLite file; nothing to coordinate.
+    exclusive: (work) => work(),
     async ping() {
       try {
         db.prepare('SELECT 1').get();
