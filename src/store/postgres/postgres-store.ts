@@ -177,6 +177,33 @@ const UPDATE_CUSTOMERS = `
   FROM unnest($1::bigint[], ${UNNEST_COLUMNS}) AS t(id, ${ROW_NAMES})
   WHERE c.id = t.id`;
 
+export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND user_id = $2`;
+
+/** Every profile an identify batch could touch, locked in id order (no lock-order cycles). */
+export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
+  WHERE project_id = $1 AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]))
+  ORDER BY id FOR UPDATE`;
+
+/** GET /customers: newest first, `id < cursor`, optional email filter and search. */
+export function listQuery(projectId: number, options: ListOptions): { text: string; values: unknown[] } {
+  const values: unknown[] = [projectId];
+  const where = ['project_id = $1'];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
+  if (options.email !== undefined) where.push(`email_lower = ${param(emailKey(options.email.trim()))}`);
+  if (options.q !== undefined && options.q !== '') {
+    const q = param(likePattern(options.q));
+    where.push(`(lower(user_id) LIKE ${q} OR email_lower LIKE ${q} OR ${NAME_SEARCH} LIKE ${q})`);
+  }
+  return {
+    text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(options.limit)}`,
+    values,
+  };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {
@@ -305,12 +332,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
       await transaction(async (client) => {
         await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sortedKeys]);
-        const existing = await client.query<CustomerRecord>(
-          `SELECT ${CUSTOMER_COLUMNS} FROM customers
-           WHERE project_id = $1 AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]))
-           ORDER BY id FOR UPDATE`,
-          [batch.projectId, [...userIds], [...emails]],
-        );
+        const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails]]);
         const { inserts, updates } = resolveBatch({
           existing: existing.rows.map(toRow),
           items: batch.items,
@@ -321,31 +343,13 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       });
     },
     async getByUserId(projectId, userId) {
-      const result = await query<CustomerRecord>(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND user_id = $2`, [
-        projectId,
-        userId,
-      ]);
+      const result = await query<CustomerRecord>(BY_USER_ID, [projectId, userId]);
       const record = result.rows[0];
       return record ? toRow(record) : null;
     },
     async list(projectId, options: ListOptions) {
-      const values: unknown[] = [projectId];
-      const where = ['project_id = $1'];
-      const param = (value: unknown) => {
-        values.push(value);
-        return `$${values.length}`;
-      };
-      if (options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
-      if (options.email !== undefined) where.push(`email_lower = ${param(emailKey(options.email.trim()))}`);
-      if (options.q !== undefined && options.q !== '') {
-        const q = param(likePattern(options.q));
-        where.push(`(lower(user_id) LIKE ${q} OR email_lower LIKE ${q} OR ${NAME_SEARCH} LIKE ${q})`);
-      }
-      const result = await query<CustomerRecord>(
-        `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(options.limit)}`,
-        values,
-      );
-      return result.rows.map(toRow);
+      const { text, values } = listQuery(projectId, options);
+      return (await query<CustomerRecord>(text, values)).rows.map(toRow);
     },
     async deleteByUserId(projectId, userId) {
       const result = await query('DELETE FROM customers WHERE project_id = $1 AND user_id = $2', [projectId, userId]);
