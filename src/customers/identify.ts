@@ -27,6 +27,7 @@ export interface BulkResult {
 
 export interface ListRequest {
   email?: string;
+  anonymousId?: string;
   q?: string;
   limit?: number;
   cursor?: string;
@@ -123,6 +124,7 @@ export function createCustomerService(deps: CustomerServiceDeps) {
       if (errors.length > 0) throw validationError(errors);
       const rows = await store.customers.list(project.id, {
         email: request.email,
+        anonymousId: request.anonymousId,
         q: request.q?.trim(),
         limit: limit + 1,
         beforeId,

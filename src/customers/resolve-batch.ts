@@ -1,10 +1,21 @@
 // The identify rules applied to a whole batch in memory, for stores that first lock and load
 // every profile the batch could touch (src/store/postgres). Given the same rows, it reaches the
-// same profiles as applying the items one by one with chooseProfile/applyChanges, which is what
-// the SQLite store does statement by statement.
-import { applyChanges, chooseProfile, emailKey, needsEmailLookup, type CustomerChanges, type MergeContext, type ProfileRow } from './merge.js';
+// same profiles as applying the items one by one with resolveIdentity/absorbProfile/applyChanges,
+// which is what the SQLite store does statement by statement.
+import {
+  absorbProfile,
+  applyChanges,
+  emailKey,
+  needsEmailLookup,
+  resolveIdentity,
+  type CustomerChanges,
+  type MergeContext,
+  type ProfileRow,
+} from './merge.js';
 
 export interface ResolvedBatch {
+  /** Existing profiles to delete (anonymous profiles folded into a known one). Write these first. */
+  deletes: number[];
   /** Profiles to create, in creation order, each in its final state after the whole batch. */
   inserts: ProfileRow[];
   /** Existing profiles (by `id`) in their final state. */
@@ -15,7 +26,7 @@ interface Entry {
   row: ProfileRow;
   /** Creation order: existing ids, then new profiles after every existing one. */
   rank: number;
-  /** Position in `inserts` for a profile created by this batch. */
+  /** Position in the insert list for a profile created by this batch. */
   created: number | null;
 }
 
@@ -34,17 +45,22 @@ function newestSeenFirst(a: Entry, b: Entry): number {
 }
 
 /**
- * `existing` must hold every stored profile whose user_id or lower-cased email appears in the
- * batch, and the caller must keep them locked until the result is written.
+ * `existing` must hold every stored profile whose user_id, anonymous_id or lower-cased email
+ * appears in the batch, and the caller must keep them locked until the result is written.
  */
 export function resolveBatch(input: { existing: readonly ProfileRow[]; items: readonly CustomerChanges[]; ctx: MergeContext }): ResolvedBatch {
   const byUserId = new Map<string, Entry>();
+  const byAnonymousId = new Map<string, Entry>();
   const byEmail = new Map<string, Set<Entry>>();
-  const inserts: ProfileRow[] = [];
+  const entryOf = new Map<ProfileRow, Entry>();
+  const created: (ProfileRow | null)[] = [];
   const updated = new Map<number, ProfileRow>();
+  const deletes: number[] = [];
 
   const index = (entry: Entry) => {
+    entryOf.set(entry.row, entry);
     if (entry.row.userId !== null) byUserId.set(entry.row.userId, entry);
+    if (entry.row.anonymousId !== null) byAnonymousId.set(entry.row.anonymousId, entry);
     if (entry.row.email !== null) {
       const key = emailKey(entry.row.email);
       let set = byEmail.get(key);
@@ -53,33 +69,55 @@ export function resolveBatch(input: { existing: readonly ProfileRow[]; items: re
     }
   };
   const unindex = (entry: Entry) => {
+    entryOf.delete(entry.row);
     if (entry.row.userId !== null && byUserId.get(entry.row.userId) === entry) byUserId.delete(entry.row.userId);
+    if (entry.row.anonymousId !== null && byAnonymousId.get(entry.row.anonymousId) === entry) byAnonymousId.delete(entry.row.anonymousId);
     if (entry.row.email !== null) byEmail.get(emailKey(entry.row.email))?.delete(entry);
   };
+  const entry = (row: ProfileRow | null): Entry | null => (row ? (entryOf.get(row) ?? null) : null);
 
   for (const row of input.existing) index({ row, rank: row.id, created: null });
 
-  for (const changes of input.items) {
-    const found = changes.userId !== undefined ? byUserId.get(changes.userId) : undefined;
-    const candidates = needsEmailLookup(changes, found !== undefined)
-      ? [...(byEmail.get(emailKey(changes.email as string)) ?? [])].sort(newestSeenFirst)
+  for (const item of input.items) {
+    const found = item.userId !== undefined ? byUserId.get(item.userId) : undefined;
+    const anonymous = item.anonymousId !== undefined ? byAnonymousId.get(item.anonymousId) : undefined;
+    const candidates = needsEmailLookup(item, found !== undefined)
+      ? [...(byEmail.get(emailKey(item.email as string)) ?? [])].sort(newestSeenFirst)
       : [];
-    const chosen = chooseProfile(changes, {
-      byUserId: found ? { userId: found.row.userId, entry: found } : undefined,
-      byEmail: candidates.map((entry) => ({ userId: entry.row.userId, entry })),
-    })?.entry;
-    const next = applyChanges(chosen ? chosen.row : null, changes, input.ctx);
-    if (chosen) {
-      unindex(chosen);
-      const entry: Entry = { row: next, rank: chosen.rank, created: chosen.created };
-      if (entry.created === null) updated.set(next.id, next);
-      else inserts[entry.created] = next;
-      index(entry);
+    const { target, absorb, changes } = resolveIdentity(item, {
+      byUserId: found?.row,
+      byEmail: candidates.map((candidate) => candidate.row),
+      byAnonymousId: anonymous?.row,
+    });
+    const targetEntry = entry(target);
+    const absorbed = entry(absorb);
+    if (absorbed) {
+      unindex(absorbed);
+      if (absorbed.created === null) {
+        updated.delete(absorbed.row.id);
+        deletes.push(absorbed.row.id);
+      } else {
+        created[absorbed.created] = null;
+      }
+    }
+    const base = target && absorb ? absorbProfile(target, absorb) : target;
+    const next = applyChanges(base, changes, input.ctx);
+    if (targetEntry) {
+      unindex(targetEntry);
+      const replaced: Entry = { row: next, rank: targetEntry.rank, created: targetEntry.created };
+      if (replaced.created === null) updated.set(next.id, next);
+      else created[replaced.created] = next;
+      index(replaced);
     } else {
-      const entry: Entry = { row: next, rank: NEW_RANK + inserts.length, created: inserts.length };
-      inserts.push(next);
-      index(entry);
+      // A temporary id, unique within the batch, so the rules can tell new profiles apart.
+      const row = { ...next, id: -(created.length + 1) };
+      index({ row, rank: NEW_RANK + created.length, created: created.length });
+      created.push(row);
     }
   }
-  return { inserts, updates: [...updated.values()] };
+  return {
+    deletes,
+    inserts: created.filter((row): row is ProfileRow => row !== null),
+    updates: [...updated.values()],
+  };
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { createCustomerService, type CustomerService } from '../../src/customers/identify.js';
+import type { CustomerChanges } from '../../src/customers/merge.js';
 import type { Profile } from '../../src/customers/schemas.js';
 import { BeaconError } from '../../src/errors.js';
 import type { Project, Store } from '../../src/store/store.js';
@@ -60,6 +61,7 @@ for (const factory of factories) {
       it("stores CrowdPower's example call and reads it back", async () => {
         await identify({
           user_id: '1',
+          anonymous_id: null,
           email: 'billy@crowdpower.io',
           name: 'Billy Madison',
           phone: '+15555555555',
@@ -70,6 +72,7 @@ for (const factory of factories) {
         expect(profile).toEqual({
           id: expect.any(Number),
           user_id: '1',
+          anonymous_id: null,
           email: 'billy@crowdpower.io',
           name: 'Billy Madison',
           first_name: 'Billy',
@@ -256,6 +259,43 @@ for (const factory of factories) {
         expect(profiles).toHaveLength(1000);
         expect(await read('big-499')).toMatchObject({ email: 'big499@x.io', custom_attributes: { n: 499, m: 499 } });
         expect(await read('big-999')).toMatchObject({ custom_attributes: { m: 999 }, first_seen: 1_700_000_010 });
+      });
+    });
+
+    describe('anonymous ids and message ids (store level, as the Segment ingest calls it)', () => {
+      const write = (items: CustomerChanges[], messageIds?: (string | undefined)[]) =>
+        f.store.customers.identify({ projectId: f.project.id, items, now: f.clock.now(), sessionTimeout: TIMEOUT, messageIds, dedupeSeconds: 3600 });
+      const change = (c: Omit<CustomerChanges, 'updateSession'>): CustomerChanges => ({ updateSession: true, ...c });
+
+      it('an anonymous visitor who logs in as a known customer is folded into that profile', async () => {
+        await identify({ user_id: 'known', custom_attributes: { plan: 'pro' } });
+        f.clock.advance(3600);
+        await write([change({ anonymousId: 'anon-1', attributes: { utm: 'ad', plan: 'free' } })]);
+        expect((await all({ anonymousId: 'anon-1' })).map((p) => p.user_id)).toEqual([null]);
+        f.clock.advance(60);
+        await write([change({ userId: 'known', anonymousId: 'anon-1' })]);
+        const profiles = await all();
+        expect(profiles).toHaveLength(1);
+        expect(profiles[0]).toMatchObject({ user_id: 'known', anonymous_id: 'anon-1', custom_attributes: { plan: 'pro', utm: 'ad' }, sessions: 2 });
+      });
+
+      it('an anonymous profile logging in with a new user_id is upgraded in place', async () => {
+        await write([change({ anonymousId: 'anon-2' })]);
+        const [before] = await all();
+        await write([change({ userId: 'fresh', anonymousId: 'anon-2' })]);
+        expect(await all()).toEqual([expect.objectContaining({ id: before?.id, user_id: 'fresh', anonymous_id: 'anon-2' })]);
+      });
+
+      it('skips message ids already processed within the window, also inside one batch', async () => {
+        const first = await write([change({ userId: 'm', attributes: { n: 1 } }), change({ userId: 'm', attributes: { n: 2 } })], ['a', 'a']);
+        expect(first.duplicates).toBe(1);
+        f.clock.advance(60);
+        const again = await write([change({ userId: 'm', attributes: { n: 3 } }), change({ userId: 'm', attributes: { x: true } })], ['a', undefined]);
+        expect(again.duplicates).toBe(1);
+        expect((await read('m')).custom_attributes).toEqual({ n: 1, x: true });
+        f.clock.advance(3601);
+        expect((await write([change({ userId: 'm', attributes: { n: 4 } })], ['a'])).duplicates).toBe(0);
+        expect((await read('m')).custom_attributes).toEqual({ n: 4, x: true });
       });
     });
 

@@ -9,6 +9,7 @@ function row(overrides: Partial<ProfileRow>): ProfileRow {
   return {
     id: 1,
     userId: null,
+    anonymousId: null,
     email: null,
     firstName: null,
     lastName: null,
@@ -35,7 +36,7 @@ describe('resolveBatch', () => {
     });
     expect(result.updates).toEqual([]);
     expect(result.inserts).toHaveLength(1);
-    expect(result.inserts[0]).toMatchObject({ id: 0, userId: 'u', email: 'a@x.io', attributes: { a: 1, b: true }, sessions: 1, lastSeen: 2_000 });
+    expect(result.inserts[0]).toMatchObject({ userId: 'u', email: 'a@x.io', attributes: { a: 1, b: true }, sessions: 1, lastSeen: 2_000 });
   });
 
   it('email-only items update the most recently seen match; ties go to the newest profile', () => {
@@ -46,6 +47,23 @@ describe('resolveBatch', () => {
     expect(first.updates.map((r) => r.userId)).toEqual(['new']);
     const tie = resolveBatch({ existing: [older, row({ id: 9, userId: 'tie', email: 'p@x.io', lastSeen: 1_500 })], items: [call({ email: 'p@x.io' })], ctx });
     expect(tie.updates.map((r) => r.userId)).toEqual(['tie']);
+  });
+
+  it('a known user_id absorbs the anonymous profile of the same batch or of the database', () => {
+    const stored = row({ id: 4, userId: null, anonymousId: 'anon-db', attributes: { utm: 'ad' }, sessions: 2 });
+    const result = resolveBatch({
+      existing: [stored, row({ id: 5, userId: 'known', attributes: { plan: 'pro' } })],
+      items: [
+        call({ anonymousId: 'anon-new', attributes: { seen: 1 } }),
+        call({ userId: 'known', anonymousId: 'anon-new' }),
+        call({ userId: 'known', anonymousId: 'anon-db' }),
+      ],
+      ctx,
+    });
+    expect(result.inserts).toEqual([]); // created, then folded into "known" within the batch
+    expect(result.deletes).toEqual([4]);
+    expect(result.updates).toHaveLength(1);
+    expect(result.updates[0]).toMatchObject({ id: 5, anonymousId: 'anon-new', attributes: { plan: 'pro', seen: 1, utm: 'ad' } });
   });
 
   it('a profile touched twice is written once, in its final state, and a moved email is found under its new address', () => {

@@ -58,9 +58,9 @@ export async function explainCustomerQueries(client: pg.ClientBase, input: { pro
   const plans: { title: string; text: string; values: unknown[]; lock?: boolean }[] = [
     { title: 'GET /customers/{user_id}: lookup by user_id', text: BY_USER_ID, values: [projectId, `user-${middle}`] },
     {
-      title: 'POST /customers: lock the profiles an identify call names (user_id, lower(email))',
+      title: 'POST /customers: lock the profiles an identify call names (user_id, lower(email), anonymous_id)',
       text: LOCK_IDENTITIES,
-      values: [projectId, [`user-${middle}`], [email]],
+      values: [projectId, [`user-${middle}`], [email], []],
       lock: true,
     },
     { title: 'GET /customers?email=: lookup by lower(email)', ...listQuery(projectId, { email: email.toUpperCase(), limit: 51 }) },

@@ -61,4 +61,20 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
         USING gin (lower(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))) gin_trgm_ops);
     `,
   },
+  {
+    version: 3,
+    name: 'anonymous ids, processed message ids, per-project CORS origins',
+    sql: `
+      ALTER TABLE customers ADD COLUMN anonymous_id text;
+      CREATE UNIQUE INDEX customers_anonymous_id ON customers (project_id, anonymous_id) WHERE anonymous_id IS NOT NULL;
+      ALTER TABLE projects ADD COLUMN cors_origins text[];
+      CREATE TABLE processed_messages (
+        project_id integer NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        message_id text NOT NULL,
+        received_at bigint NOT NULL,
+        PRIMARY KEY (project_id, message_id)
+      );
+      CREATE INDEX processed_messages_age ON processed_messages (project_id, received_at);
+    `,
+  },
 ];

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { AttributeValue } from '../../customers/schemas.js';
-import { emailKey, type ProfileRow } from '../../customers/merge.js';
+import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
 import { resolveBatch } from '../../customers/resolve-batch.js';
 import type {
   ApiKeyRecord,
@@ -37,6 +37,7 @@ export interface PostgresStoreOptions {
 interface CustomerRecord {
   id: number;
   user_id: string | null;
+  anonymous_id: string | null;
   email: string | null;
   first_name: string | null;
   last_name: string | null;
@@ -55,6 +56,7 @@ interface ProjectRecord {
   name: string;
   session_timeout: number | null;
   default_region: string | null;
+  cors_origins: string[] | null;
   created_at: number;
 }
 
@@ -69,7 +71,7 @@ interface KeyRecord {
 }
 
 const CUSTOMER_COLUMNS =
-  'id, user_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes::text AS custom_attributes, first_seen, last_seen, sessions, updated_at';
+  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes::text AS custom_attributes, first_seen, last_seen, sessions, updated_at';
 
 /** The name expression of the search index (migration 2); the query must spell it the same. */
 const NAME_SEARCH = `lower(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')))`;
@@ -93,6 +95,7 @@ function toRow(record: CustomerRecord): ProfileRow {
   return {
     id: record.id,
     userId: record.user_id,
+    anonymousId: record.anonymous_id,
     email: record.email,
     firstName: record.first_name,
     lastName: record.last_name,
@@ -113,6 +116,7 @@ function toProject(record: ProjectRecord): Project {
     name: record.name,
     sessionTimeout: record.session_timeout,
     defaultRegion: record.default_region,
+    corsOrigins: record.cors_origins,
     createdAt: record.created_at,
   };
 }
@@ -135,7 +139,7 @@ function likePattern(text: string): string {
 }
 
 /** A 64-bit advisory-lock key for one identity within a project. */
-function lockKey(projectId: number, kind: 'user' | 'email', value: string): bigint {
+function lockKey(projectId: number, kind: 'user' | 'anonymous' | 'email', value: string): bigint {
   return createHash('sha256').update(`${projectId}\u0000${kind}\u0000${value}`).digest().readBigInt64BE(0);
 }
 
@@ -143,6 +147,7 @@ function lockKey(projectId: number, kind: 'user' | 'email', value: string): bigi
 function columns(rows: readonly ProfileRow[]) {
   return [
     rows.map((r) => r.userId),
+    rows.map((r) => r.anonymousId),
     rows.map((r) => r.email),
     rows.map((r) => (r.email === null ? null : emailKey(r.email))),
     rows.map((r) => r.firstName),
@@ -158,20 +163,20 @@ function columns(rows: readonly ProfileRow[]) {
   ];
 }
 
-const UNNEST_COLUMNS = `$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[],
-  $10::text[], $11::bigint[], $12::bigint[], $13::integer[], $14::bigint[]`;
-const ROW_NAMES = `user_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip, custom_attributes,
+const UNNEST_COLUMNS = `$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[],
+  $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::integer[], $15::bigint[]`;
+const ROW_NAMES = `user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip, custom_attributes,
   first_seen, last_seen, sessions, updated_at`;
 
 const INSERT_CUSTOMERS = `
   INSERT INTO customers (project_id, ${ROW_NAMES})
-  SELECT $1, t.user_id, t.email, t.email_lower, t.first_name, t.last_name, t.phone, t.signed_up_at, t.ip,
+  SELECT $1, t.user_id, t.anonymous_id, t.email, t.email_lower, t.first_name, t.last_name, t.phone, t.signed_up_at, t.ip,
     t.custom_attributes::jsonb, t.first_seen, t.last_seen, t.sessions, t.updated_at
   FROM unnest(${UNNEST_COLUMNS}) WITH ORDINALITY AS t(${ROW_NAMES}, n)
   ORDER BY t.n`;
 
 const UPDATE_CUSTOMERS = `
-  UPDATE customers AS c SET user_id = t.user_id, email = t.email, email_lower = t.email_lower,
+  UPDATE customers AS c SET user_id = t.user_id, anonymous_id = t.anonymous_id, email = t.email, email_lower = t.email_lower,
     first_name = t.first_name, last_name = t.last_name, phone = t.phone, signed_up_at = t.signed_up_at, ip = t.ip,
     custom_attributes = t.custom_attributes::jsonb, last_seen = t.last_seen, sessions = t.sessions, updated_at = t.updated_at
   FROM unnest($1::bigint[], ${UNNEST_COLUMNS}) AS t(id, ${ROW_NAMES})
@@ -181,8 +186,20 @@ export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE proje
 
 /** Every profile an identify batch could touch, locked in id order (no lock-order cycles). */
 export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
-  WHERE project_id = $1 AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]))
+  WHERE project_id = $1
+    AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))
   ORDER BY id FOR UPDATE`;
+
+/** Forget message ids older than the dedupe window (as the SQLite store does). */
+const FORGET_MESSAGES = 'DELETE FROM processed_messages WHERE project_id = $1 AND received_at <= $2';
+
+/** Claims each message id; those not returned were processed within the window (duplicates). */
+const CLAIM_MESSAGES = `
+  INSERT INTO processed_messages (project_id, message_id, received_at)
+  SELECT $1, m, $2 FROM unnest($3::text[]) AS m
+  ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
+  WHERE processed_messages.received_at <= $4
+  RETURNING message_id`;
 
 /** GET /customers: newest first, `id < cursor`, optional email filter and search. */
 export function listQuery(projectId: number, options: ListOptions): { text: string; values: unknown[] } {
@@ -194,6 +211,7 @@ export function listQuery(projectId: number, options: ListOptions): { text: stri
   };
   if (options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
   if (options.email !== undefined) where.push(`email_lower = ${param(emailKey(options.email.trim()))}`);
+  if (options.anonymousId !== undefined) where.push(`anonymous_id = ${param(options.anonymousId)}`);
   if (options.q !== undefined && options.q !== '') {
     const q = param(likePattern(options.q));
     where.push(`(lower(user_id) LIKE ${q} OR email_lower LIKE ${q} OR ${NAME_SEARCH} LIKE ${q})`);
@@ -205,6 +223,28 @@ export function listQuery(projectId: number, options: ListOptions): { text: stri
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The batch's items minus those whose message id was already processed within the window. */
+async function claimMessages(client: pg.PoolClient, batch: IdentifyBatch): Promise<readonly CustomerChanges[]> {
+  if (!batch.messageIds) return batch.items;
+  const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
+  await client.query(FORGET_MESSAGES, [batch.projectId, cutoff]);
+  const distinct = [...new Set(batch.messageIds.filter((id): id is string => id !== undefined))];
+  if (distinct.length === 0) return batch.items;
+  const claimed = new Set(
+    (await client.query<{ message_id: string }>(CLAIM_MESSAGES, [batch.projectId, batch.now, distinct, cutoff])).rows.map((r) => r.message_id),
+  );
+  // A second use of one id inside the batch finds the first claim (received now): a duplicate
+  // unless the window is zero, exactly as claiming one item at a time would decide.
+  const seen = new Set<string>();
+  return batch.items.filter((_item, index) => {
+    const id = batch.messageIds?.[index];
+    if (id === undefined) return true;
+    const repeat = seen.has(id);
+    seen.add(id);
+    return repeat ? batch.now <= cutoff : claimed.has(id);
+  });
+}
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {
   const pool = new pg.Pool({
@@ -317,29 +357,36 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
 
   const customers: CustomerStore = {
     async identify(batch: IdentifyBatch) {
-      if (batch.items.length === 0) return;
+      if (batch.items.length === 0) return { duplicates: 0 };
       const userIds = new Set<string>();
+      const anonymousIds = new Set<string>();
       const emails = new Set<string>();
       for (const item of batch.items) {
         if (item.userId !== undefined) userIds.add(item.userId);
+        if (item.anonymousId !== undefined) anonymousIds.add(item.anonymousId);
         if (typeof item.email === 'string') emails.add(emailKey(item.email));
       }
       const keys = [
         ...[...userIds].map((id) => lockKey(batch.projectId, 'user', id)),
+        ...[...anonymousIds].map((id) => lockKey(batch.projectId, 'anonymous', id)),
         ...[...emails].map((email) => lockKey(batch.projectId, 'email', email)),
       ];
       // One global order, so two batches naming the same identities never wait on each other in a cycle.
       const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
-      await transaction(async (client) => {
+      return transaction(async (client) => {
         await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sortedKeys]);
-        const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails]]);
-        const { inserts, updates } = resolveBatch({
+        const items = await claimMessages(client, batch);
+        const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
+        const { deletes, inserts, updates } = resolveBatch({
           existing: existing.rows.map(toRow),
-          items: batch.items,
+          items,
           ctx: { now: batch.now, sessionTimeout: batch.sessionTimeout },
         });
+        // Deletes first: an absorbed profile's anonymous_id moves to the profile that absorbs it.
+        if (deletes.length > 0) await client.query('DELETE FROM customers WHERE id = ANY($1::bigint[])', [deletes]);
         if (inserts.length > 0) await client.query(INSERT_CUSTOMERS, [batch.projectId, ...columns(inserts)]);
         if (updates.length > 0) await client.query(UPDATE_CUSTOMERS, [updates.map((r) => r.id), ...columns(updates)]);
+        return { duplicates: batch.items.length - items.length };
       });
     },
     async getByUserId(projectId, userId) {
@@ -377,9 +424,18 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       const result = await query<ProjectRecord>(
         `UPDATE projects SET
            session_timeout = CASE WHEN $2 THEN $3::integer ELSE session_timeout END,
-           default_region = CASE WHEN $4 THEN $5::text ELSE default_region END
+           default_region = CASE WHEN $4 THEN $5::text ELSE default_region END,
+           cors_origins = CASE WHEN $6 THEN $7::text[] ELSE cors_origins END
          WHERE id = $1 RETURNING *`,
-        [id, settings.sessionTimeout !== undefined, settings.sessionTimeout ?? null, settings.defaultRegion !== undefined, settings.defaultRegion ?? null],
+        [
+          id,
+          settings.sessionTimeout !== undefined,
+          settings.sessionTimeout ?? null,
+          settings.defaultRegion !== undefined,
+          settings.defaultRegion ?? null,
+          settings.corsOrigins !== undefined,
+          settings.corsOrigins ?? null,
+        ],
       );
       const record = result.rows[0];
       return record ? toProject(record) : null;
