@@ -30,8 +30,8 @@ const DRAIN_LINGER_MS = 300;
 
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl);
-  const bootstrap = await ensureDefaultProject({ store, config, clock: systemClock });
+  const store = await openStore(config.databaseUrl, config.database);
+  const bootstrap = await store.exclusive(() => ensureDefaultProject({ store, config, clock: systemClock }));
   const metrics = createMetrics({ store, defaultMetrics: true });
   const app = await buildApp({ config, store, logger, metrics });
   await app.listen({ port: config.port, host: config.host });

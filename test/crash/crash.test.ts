@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../support/harness.js';
+import { openPostgresForTest, postgresForSecurity } from '../support/security.js';
 import { runCrashTest } from './crash-run.js';
+
+const postgres = await postgresForSecurity('crash test');
 
 describe('SIGKILL at random moments', () => {
   it('loses no acknowledged write across 3 kills and restarts', async () => {
@@ -31,3 +34,23 @@ describe('SQLite durability settings', () => {
     }
   });
 });
+
+if (postgres) {
+  describe('on PostgreSQL', () => {
+    it('loses no acknowledged write across 2 kills of the Beacon process', async () => {
+      const report = await runCrashTest({ kills: 2, workers: 6, databaseUrl: postgres });
+      expect(report.acknowledged).toBeGreaterThan(10);
+      expect(report.lost).toEqual([]);
+      expect(report.regressed).toEqual([]);
+    }, 120_000);
+
+    it('commits with synchronous_commit=on and fsync on', async () => {
+      const store = await openPostgresForTest(postgres);
+      try {
+        expect(await store.durability!()).toMatchObject({ synchronous_commit: 'on', fsync: 'on' });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

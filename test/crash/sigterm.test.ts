@@ -3,7 +3,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openStore } from '../../src/store/open-store.js';
+import { postgresForSecurity } from '../support/security.js';
+
+const postgres = await postgresForSecurity('SIGTERM drain');
+const engines = [{ name: 'SQLite', url: null as string | null }, ...(postgres ? [{ name: 'PostgreSQL', url: postgres }] : [])];
 import { tempDir } from '../support/harness.js';
 import { killHard, PROCESS_PUBLIC_KEY, startServerProcess, type ServerProcess } from '../support/beacon-process.js';
 
@@ -22,9 +26,10 @@ interface Sent {
 }
 
 describe('SIGTERM', () => {
-  it('drains under load: 200s are stored, 503s are not, nothing else, exit 0 within 10 s', async () => {
+  it.each(engines)('drains under load: 200s are stored, 503s are not, nothing else, exit 0 within 10 s ($name)', async ({ url }) => {
     dir = tempDir('beacon-sigterm-');
-    const databaseUrl = `sqlite:${join(dir, 'beacon.sqlite')}`;
+    const databaseUrl = url ?? `sqlite:${join(dir, 'beacon.sqlite')}`;
+    const run = Math.random().toString(36).slice(2, 8);
     server = await startServerProcess({ databaseUrl });
     const base = server.base;
     const sent: Sent[] = [];
@@ -34,7 +39,7 @@ describe('SIGTERM', () => {
     const worker = async (w: number) => {
       for (let seq = 0; ; seq++) {
         const bulk = seq % 3 === 0;
-        const userIds = bulk ? Array.from({ length: 500 }, (_, i) => `w${w}-${seq}-${i}`) : [`w${w}-${seq}`];
+        const userIds = bulk ? Array.from({ length: 500 }, (_, i) => `${run}-w${w}-${seq}-${i}`) : [`${run}-w${w}-${seq}`];
         const body = bulk
           ? { customers: userIds.map((user_id) => ({ user_id, custom_attributes: { w, seq } })) }
           : { user_id: userIds[0], custom_attributes: { w, seq } };
@@ -71,7 +76,7 @@ describe('SIGTERM', () => {
     expect(outcomes.filter((o) => o === 503).length).toBeGreaterThan(0);
     expect(server.output()).toContain('shut down cleanly');
 
-    const store = openSqliteStore(join(dir, 'beacon.sqlite'));
+    const store = await openStore(databaseUrl);
     try {
       const project = (await store.projects.findByName('default'))!;
       const missing: string[] = [];

@@ -9,7 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rotateKey, revokeKey } from '../../src/auth/key-rotation.js';
 import { displayPrefixOf, generateKey } from '../../src/auth/keys.js';
 import { auth } from '../support/harness.js';
-import { startSecurityWorld, type SecurityWorld } from '../support/security.js';
+import { openPostgresForTest, postgresForSecurity, startSecurityWorld, type SecurityWorld } from '../support/security.js';
+
+const postgres = await postgresForSecurity('keys and isolation');
+const stores: { name: string; open: () => Promise<SecurityWorld> }[] = [
+  { name: 'SQLite', open: () => startSecurityWorld() },
+  ...(postgres ? [{ name: 'PostgreSQL', open: async () => startSecurityWorld({ store: await openPostgresForTest(postgres) }) }] : []),
+];
 
 let world: SecurityWorld | undefined;
 afterEach(async () => {
@@ -43,8 +49,8 @@ describe('keys', () => {
     expect((await call(world, { method: 'GET', url: '/customers', key: prefix })).status).toBe(401);
   });
 
-  it('rotation issues a new key while the old one keeps working until revoked, effective on the next request', async () => {
-    world = await startSecurityWorld();
+  it.each(stores)('rotation issues a new key while the old one keeps working until revoked, effective on the next request ($name)', async ({ open }) => {
+    world = await open();
     const { store, clock } = world.harness;
     const old = world.keys.secret;
     const { key: fresh } = await rotateKey(store, { reference: old, now: clock.now() });
@@ -101,8 +107,8 @@ describe('keys', () => {
 });
 
 describe('project isolation', () => {
-  it("a key of project B can neither read nor change project A's customers, and the same user_id is two customers", async () => {
-    world = await startSecurityWorld();
+  it.each(stores)("a key of project B can neither read nor change project A's customers, and the same user_id is two customers ($name)", async ({ open }) => {
+    world = await open();
     const w = world;
     await call(w, { method: 'POST', url: '/customers', key: w.keys.public, body: { user_id: 'shared-id', email: 'a-side@example.com', custom_attributes: { side: 'a' } } });
     expect((await call(w, { method: 'GET', url: '/customers/shared-id', key: w.keys.foreign_secret })).status).toBe(404);

@@ -3,7 +3,7 @@
 // no key check must be declared public (`config: { public: true }`) or this test fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../../src/http/route-table.js';
-import { KEY_KINDS, snapshot, startSecurityWorld, type KeyKindCase, type SecurityWorld } from '../support/security.js';
+import { KEY_KINDS, openPostgresForTest, postgresForSecurity, snapshot, startSecurityWorld, type KeyKindCase, type SecurityWorld } from '../support/security.js';
 
 const SEEDED = { user_id: 'matrix-user', email: 'owner.a.private@example.com', name: 'Alice Matrixa', custom_attributes: { plan: 'gold' } };
 // Markers of project A's data that no other project's caller may ever see.
@@ -90,3 +90,6 @@ function describeMatrix(name: string, open: () => Promise<SecurityWorld>) {
 }
 
 describeMatrix('route × key matrix on SQLite', () => startSecurityWorld());
+
+const postgres = await postgresForSecurity('route × key matrix');
+if (postgres) describeMatrix('route × key matrix on PostgreSQL', async () => startSecurityWorld({ store: await openPostgresForTest(postgres) }));
