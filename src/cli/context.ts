@@ -31,9 +31,9 @@ export function configFor(command: Command): Config {
 /** Opens the store (migrating it), runs `body`, and always closes the store. */
 export async function withContext<T>(command: Command, body: (context: CliContext) => Promise<T>): Promise<T> {
   const config = configFor(command);
-  const store = await openStore(config.databaseUrl);
+  // Opening applies pending migrations, as `beacon serve` does.
+  const store = await openStore(config.databaseUrl, config.database);
   try {
-    await store.migrate();
     const clock = systemClock;
     const customers = createCustomerService({ store, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
     return await body({ config, store, clock, customers });
