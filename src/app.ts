@@ -8,6 +8,12 @@ import { createCustomerService } from './customers/identify.js';
 import { registerCustomerRoutes } from './http/customer-routes.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { registerConsoleRoutes } from './http/console-routes.js';
+import { registerKeyRoutes } from './http/key-routes.js';
+import { registerTraitRoutes } from './http/trait-routes.js';
+import { createKeyAdmin } from './auth/key-admin.js';
+import { createTraitService } from './traits/catalog.js';
+import { createTraitRecorder } from './traits/recorder.js';
 import { createLogger } from './logger.js';
 import type { Store } from './store/store.js';
 
@@ -62,8 +68,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  const customers = createCustomerService({ store, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  const recorder = createTraitRecorder({
+    store,
+    onError: (error) => logger.error({ err: { type: (error as Error)?.name, stack: (error as Error)?.stack } }, 'trait catalog write failed'),
+  });
+  // Pending catalog writes land before the store closes (server.ts closes the app first).
+  app.addHook('onClose', async () => recorder.close());
+  const customers = createCustomerService({
+    store,
+    clock,
+    limits: config.limits,
+    sessionTimeout: config.sessionTimeout,
+    onStored: (batch) => recorder.observe(batch),
+  });
   registerCustomerRoutes(app, { config, store, customers });
+  registerTraitRoutes(app, { store, traits: createTraitService({ store, recorder }) });
+  registerKeyRoutes(app, { store, keys: createKeyAdmin({ store, clock }) });
+  registerConsoleRoutes(app);
   registerOpsRoutes(app, { store });
   await app.ready();
   return app;

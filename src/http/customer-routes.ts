@@ -113,6 +113,7 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
         email: queryString(query, 'email'),
         q: queryString(query, 'q'),
         cursor: queryString(query, 'cursor'),
+        sort: queryString(query, 'sort'),
         limit,
       });
       return success(page);
