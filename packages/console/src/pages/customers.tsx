@@ -48,22 +48,6 @@ function EmptyState() {
   );
 }
 
-function SkeletonRows() {
-  return (
-    <>
-      {Array.from({ length: 8 }, (_, i) => (
-        <tr key={i} class="skeleton" aria-hidden="true">
-          {Array.from({ length: 6 }, (__, j) => (
-            <td key={j} class={j >= 4 ? 'optional' : undefined}>
-              <span />
-            </td>
-          ))}
-        </tr>
-      ))}
-    </>
-  );
-}
-
 export function CustomersPage(props: { query: URLSearchParams }) {
   const q = props.query.get('q') ?? '';
   const sort = props.query.get('sort') === 'last_seen' ? 'last_seen' : 'created';
@@ -148,7 +132,7 @@ export function CustomersPage(props: { query: URLSearchParams }) {
         <EmptyState />
       ) : (
         <div class="card table-card">
-          <table class="table" aria-busy={loading}>
+          <table class="table customers" aria-busy={loading}>
             <caption class="sr-only">Customers, {sort === 'last_seen' ? 'most recently seen first' : 'newest first'}</caption>
             <thead>
               <tr>
@@ -161,9 +145,7 @@ export function CustomersPage(props: { query: URLSearchParams }) {
               </tr>
             </thead>
             <tbody>
-              {data === null ? (
-                <SkeletonRows />
-              ) : data.customers.length === 0 ? (
+              {data === null ? null : data.customers.length === 0 ? (
                 <tr>
                   <td colSpan={6} class="none">
                     No customer matches “{q}”.
@@ -191,7 +173,8 @@ export function CustomersPage(props: { query: URLSearchParams }) {
               )}
             </tbody>
           </table>
-          <div class="pager">
+          {/* Rows and pager appear together once loaded: nothing already on screen moves. */}
+          <div class="pager" hidden={data === null}>
             <button type="button" class="button" disabled={firstPage || loading} onClick={() => setCursors(cursors.slice(0, -1))}>
               Previous
             </button>
