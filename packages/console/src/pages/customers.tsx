@@ -137,7 +137,7 @@ export function CustomersPage(props: { query: URLSearchParams }) {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Email</th>
+                <th scope="col" class="optional-phone">Email</th>
                 <th scope="col">User ID</th>
                 <th scope="col">Last seen</th>
                 <th scope="col" class="optional num">Sessions</th>
@@ -163,7 +163,7 @@ export function CustomersPage(props: { query: URLSearchParams }) {
                         (customer.name ?? <span class="muted">No name</span>)
                       )}
                     </td>
-                    <td class="truncate">{customer.email ?? <span class="muted">—</span>}</td>
+                    <td class="truncate optional-phone">{customer.email ?? <span class="muted">—</span>}</td>
                     <td class="mono truncate">{customer.user_id ?? <span class="muted">—</span>}</td>
                     <td title={formatDateTime(customer.last_seen)}>{customer.last_seen === null ? <span class="muted">Never</span> : relative(customer.last_seen)}</td>
                     <td class="optional num">{customer.sessions}</td>
