@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createCustomerService } from './customers/identify.js';
+import { installCors } from './http/cors.js';
 import { registerCustomerRoutes } from './http/customer-routes.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
@@ -14,7 +15,10 @@ import { registerTraitRoutes } from './http/trait-routes.js';
 import { createKeyAdmin } from './auth/key-admin.js';
 import { createTraitService } from './traits/catalog.js';
 import { createTraitRecorder } from './traits/recorder.js';
+import { registerSegmentRoutes } from './http/segment-routes.js';
+import { registerTagRoutes } from './http/tag-routes.js';
 import { createLogger } from './logger.js';
+import { createSegmentIngest } from './segment/segment-ingest.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {
@@ -46,6 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorateRequest('principal', null);
+  // The contract is JSON only: any other content type is a 400, not a string body.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -63,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           apiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
+          basic: { type: 'http', scheme: 'basic', description: "Segment's write key: the project key as the username." },
         },
       },
     },
@@ -81,7 +88,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessionTimeout: config.sessionTimeout,
     onStored: (batch) => recorder.observe(batch),
   });
+  installCors(app, { store });
   registerCustomerRoutes(app, { config, store, customers });
+  const segment = createSegmentIngest({
+    store,
+    clock,
+    limits: config.limits,
+    sessionTimeout: config.sessionTimeout,
+    onStored: (batch) => recorder.observe(batch),
+  });
+  await registerSegmentRoutes(app, { config, store, segment });
+  registerTagRoutes(app);
   registerTraitRoutes(app, { store, traits: createTraitService({ store, recorder }) });
   registerKeyRoutes(app, { store, keys: createKeyAdmin({ store, clock }) });
   registerConsoleRoutes(app);

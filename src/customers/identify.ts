@@ -29,6 +29,7 @@ export interface BulkResult {
 
 export interface ListRequest {
   email?: string;
+  anonymousId?: string;
   q?: string;
   limit?: number;
   cursor?: string;
@@ -147,7 +148,7 @@ export function createCustomerService(deps: CustomerServiceDeps) {
         }
       }
       if (errors.length > 0) throw validationError(errors);
-      const rows = await store.customers.list(project.id, options);
+      const rows = await store.customers.list(project.id, { ...options, anonymousId: request.anonymousId });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       const more = rows.length > limit && last !== undefined;

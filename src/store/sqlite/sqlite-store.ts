@@ -3,11 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AttributeValue } from '../../customers/schemas.js';
-import { applyChanges, chooseProfile, emailKey, needsEmailLookup, type ProfileRow } from '../../customers/merge.js';
+import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
 import type {
   ApiKeyRecord,
   CustomerStore,
   IdentifyBatch,
+  IdentifyOutcome,
   KeyStore,
   ListOptions,
   Project,
@@ -23,6 +24,7 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 interface CustomerRecord {
   id: number;
   user_id: string | null;
+  anonymous_id: string | null;
   email: string | null;
   first_name: string | null;
   last_name: string | null;
@@ -41,6 +43,7 @@ interface ProjectRecord {
   name: string;
   session_timeout: number | null;
   default_region: string | null;
+  cors_origins: string | null;
   created_at: number;
 }
 
@@ -89,7 +92,7 @@ function toUsage(row: UsageRow): TraitUsage {
 }
 
 const CUSTOMER_COLUMNS =
-  'id, user_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
+  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
 
 function parseAttributes(json: string): Record<string, AttributeValue> {
   // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
@@ -100,6 +103,7 @@ function toRow(record: CustomerRecord): ProfileRow {
   return {
     id: record.id,
     userId: record.user_id,
+    anonymousId: record.anonymous_id,
     email: record.email,
     firstName: record.first_name,
     lastName: record.last_name,
@@ -120,6 +124,7 @@ function toProject(record: ProjectRecord): Project {
     name: record.name,
     sessionTimeout: record.session_timeout,
     defaultRegion: record.default_region,
+    corsOrigins: record.cors_origins === null ? null : (JSON.parse(record.cors_origins) as string[]),
     createdAt: record.created_at,
   };
 }
@@ -178,52 +183,75 @@ export function openSqliteStore(path: string): Store {
 
   const q = {
     byUserId: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`),
+    byAnonymousId: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`),
     byEmail: db.prepare(
       `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND email_lower = ?
        ORDER BY last_seen DESC NULLS LAST, id DESC`,
     ),
     insert: db.prepare(
-      `INSERT INTO customers (project_id, user_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
+      `INSERT INTO customers (project_id, user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
          custom_attributes, first_seen, last_seen, sessions, updated_at)
-       VALUES (@projectId, @userId, @email, @emailLower, @firstName, @lastName, @phone, @signedUpAt, @ip,
+       VALUES (@projectId, @userId, @anonymousId, @email, @emailLower, @firstName, @lastName, @phone, @signedUpAt, @ip,
          @attributes, @firstSeen, @lastSeen, @sessions, @updatedAt)`,
     ),
     update: db.prepare(
-      `UPDATE customers SET user_id = @userId, email = @email, email_lower = @emailLower, first_name = @firstName,
+      `UPDATE customers SET user_id = @userId, anonymous_id = @anonymousId, email = @email, email_lower = @emailLower, first_name = @firstName,
          last_name = @lastName, phone = @phone, signed_up_at = @signedUpAt, ip = @ip, custom_attributes = @attributes,
          last_seen = @lastSeen, sessions = @sessions, updated_at = @updatedAt
        WHERE id = @id`,
     ),
     delete: db.prepare('DELETE FROM customers WHERE project_id = ? AND user_id = ?'),
+    deleteById: db.prepare('DELETE FROM customers WHERE id = ?'),
+    // Inserts, or re-claims an id last seen before the cutoff; 0 changes = a duplicate.
+    claimMessage: db.prepare(
+      `INSERT INTO processed_messages (project_id, message_id, received_at) VALUES (@projectId, @messageId, @now)
+       ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
+       WHERE processed_messages.received_at <= @cutoff`,
+    ),
+    forgetMessages: db.prepare('DELETE FROM processed_messages WHERE project_id = ? AND received_at <= ?'),
   };
 
-  const identifyTx = db.transaction((batch: IdentifyBatch) => {
+  const identifyTx = db.transaction((batch: IdentifyBatch): IdentifyOutcome => {
     const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
-    for (const changes of batch.items) {
+    const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
+    if (batch.messageIds) q.forgetMessages.run(batch.projectId, cutoff);
+    let duplicates = 0;
+    batch.items.forEach((item, index) => {
+      const messageId = batch.messageIds?.[index];
+      if (messageId !== undefined && q.claimMessage.run({ projectId: batch.projectId, messageId, now: batch.now, cutoff }).changes === 0) {
+        duplicates += 1;
+        return;
+      }
       const byUserIdRecord =
-        changes.userId !== undefined ? (q.byUserId.get(batch.projectId, changes.userId) as CustomerRecord | undefined) : undefined;
-      const byEmail = needsEmailLookup(changes, byUserIdRecord !== undefined)
-        ? (q.byEmail.all(batch.projectId, emailKey(changes.email as string)) as CustomerRecord[])
+        item.userId !== undefined ? (q.byUserId.get(batch.projectId, item.userId) as CustomerRecord | undefined) : undefined;
+      const byAnonymousRecord =
+        item.anonymousId !== undefined ? (q.byAnonymousId.get(batch.projectId, item.anonymousId) as CustomerRecord | undefined) : undefined;
+      const byEmail = needsEmailLookup(item, byUserIdRecord !== undefined)
+        ? (q.byEmail.all(batch.projectId, emailKey(item.email as string)) as CustomerRecord[])
         : [];
-      const chosen = chooseProfile(changes, {
-        byUserId: byUserIdRecord ? { ...byUserIdRecord, userId: byUserIdRecord.user_id } : undefined,
-        byEmail: byEmail.map((record) => ({ ...record, userId: record.user_id })),
+      const { target, absorb, changes } = resolveIdentity(item, {
+        byUserId: byUserIdRecord ? toRow(byUserIdRecord) : undefined,
+        byEmail: byEmail.map(toRow),
+        byAnonymousId: byAnonymousRecord ? toRow(byAnonymousRecord) : undefined,
       });
-      const next = applyChanges(chosen ? toRow(chosen) : null, changes, ctx);
+      if (absorb) q.deleteById.run(absorb.id);
+      const base = target && absorb ? absorbProfile(target, absorb) : target;
+      const next = applyChanges(base, changes, ctx);
       const params = {
         ...next,
         projectId: batch.projectId,
         emailLower: next.email === null ? null : emailKey(next.email),
         attributes: JSON.stringify(next.attributes),
       };
-      if (chosen) q.update.run(params);
+      if (target) q.update.run(params);
       else q.insert.run(params);
-    }
+    });
+    return { duplicates };
   });
 
   const customers: CustomerStore = {
     async identify(batch) {
-      identifyTx.immediate(batch);
+      return identifyTx.immediate(batch);
     },
     async getByUserId(projectId, userId) {
       const record = q.byUserId.get(projectId, userId) as CustomerRecord | undefined;
@@ -241,6 +269,7 @@ export function openSqliteStore(path: string): Store {
         );
       }
       if (options.email !== undefined) where.push('email_lower = @email');
+      if (options.anonymousId !== undefined) where.push('anonymous_id = @anonymousId');
       if (options.q !== undefined && options.q !== '') {
         where.push(
           `(lower(coalesce(user_id, '')) LIKE @q ESCAPE '\\' OR coalesce(email_lower, '') LIKE @q ESCAPE '\\'
@@ -258,6 +287,7 @@ export function openSqliteStore(path: string): Store {
           seenAt: options.afterSeen?.lastSeen ?? undefined,
           seenId: options.afterSeen?.id,
           email: options.email === undefined ? undefined : emailKey(options.email.trim()),
+          anonymousId: options.anonymousId,
           q: options.q ? likePattern(options.q) : undefined,
           limit: options.limit,
         }) as CustomerRecord[];
@@ -271,7 +301,7 @@ export function openSqliteStore(path: string): Store {
   const projects: ProjectStore = {
     async create({ name, now }) {
       const info = db.prepare('INSERT INTO projects (name, created_at) VALUES (?, ?)').run(name, now);
-      return { id: Number(info.lastInsertRowid), name, sessionTimeout: null, defaultRegion: null, createdAt: now };
+      return { id: Number(info.lastInsertRowid), name, sessionTimeout: null, defaultRegion: null, corsOrigins: null, createdAt: now };
     },
     async findByName(name) {
       const record = db.prepare('SELECT * FROM projects WHERE name = ?').get(name) as ProjectRecord | undefined;
@@ -290,6 +320,10 @@ export function openSqliteStore(path: string): Store {
       }
       if (settings.defaultRegion !== undefined) {
         db.prepare('UPDATE projects SET default_region = ? WHERE id = ?').run(settings.defaultRegion, id);
+      }
+      if (settings.corsOrigins !== undefined) {
+        const origins = settings.corsOrigins === null ? null : JSON.stringify(settings.corsOrigins);
+        db.prepare('UPDATE projects SET cors_origins = ? WHERE id = ?').run(origins, id);
       }
       return projects.findById(id);
     },
