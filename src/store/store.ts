@@ -3,6 +3,24 @@ import type { CustomerChanges, ProfileRow } from '../customers/merge.js';
 import type { AttributeValue } from '../customers/schemas.js';
 import type { TraitFormat, TraitType } from '../traits/infer.js';
 
+/**
+ * The database cannot be reached or did not answer in time (connection refused or lost,
+ * timeout, server shutting down). Callers may retry later; the HTTP layer answers 503.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message = 'The database is not answering.', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface MigrationReport {
+  /** Versions applied by this call, oldest first (empty when the schema was current). */
+  applied: number[];
+  /** The schema version after the call. */
+  version: number;
+}
+
 export type KeyKind = 'public' | 'secret';
 
 export interface Project {
@@ -147,8 +165,13 @@ export interface Store {
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
   readonly traits: TraitStore;
-  /** Apply pending schema migrations. */
-  migrate(): Promise<void>;
+  /** Apply pending schema migrations (safe to call from several processes at once). */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * Runs `work` while no other process sharing this database runs exclusive work (start-up
+   * bootstrap: several processes starting at once on an empty database create one default project).
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
