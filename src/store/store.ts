@@ -174,5 +174,9 @@ export interface Store {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
+  /** Connection pool state for /metrics; engines without a pool may leave it out. */
+  poolStats?(): { total: number; idle: number; waiting: number };
+  /** Durability settings in force (e.g. SQLite journal_mode and synchronous), for tests and ops. */
+  durability?(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }

@@ -281,6 +281,9 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: options.applicationName ?? 'beacon',
+    // A 200 means committed to disk: never let a server or role default of
+    // synchronous_commit=off acknowledge a commit that a database crash could lose.
+    options: '-c synchronous_commit=on',
     types,
   });
   // An idle connection that dies (server restart, network cut) is dropped by the pool; the next
@@ -606,6 +609,16 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         // Ending the session releases the lock even if the unlock cannot be sent.
         await client.end().catch(() => {});
       }
+    },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
+    async durability(): Promise<Record<string, string>> {
+      const result = await query<{ synchronous_commit: string; fsync: string; wal_level: string }>(
+        "SELECT current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync, current_setting('wal_level') AS wal_level",
+      );
+      const row = result.rows[0];
+      return row ? { synchronous_commit: row.synchronous_commit, fsync: row.fsync, wal_level: row.wal_level } : {};
     },
     async ping() {
       try {

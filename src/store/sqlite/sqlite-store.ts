@@ -449,6 +449,14 @@ export function openSqliteStore(path: string): Store {
         return false;
       }
     },
+    poolStats() {
+      return { total: db.open ? 1 : 0, idle: db.open && !db.inTransaction ? 1 : 0, waiting: 0 };
+    },
+    async durability() {
+      const journalMode = String(db.pragma('journal_mode', { simple: true }));
+      const synchronous = ['off', 'normal', 'full', 'extra'][Number(db.pragma('synchronous', { simple: true }))] ?? 'unknown';
+      return { journal_mode: journalMode, synchronous };
+    },
     async close() {
       if (db.open) db.close();
     },
