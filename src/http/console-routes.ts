@@ -67,8 +67,8 @@ export function registerConsoleRoutes(app: FastifyInstance, options: { dir?: str
       .send(asset.body);
   }
 
-  app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 302));
-  app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/console', { schema: { hide: true }, config: { public: true } }, async (_request, reply) => reply.redirect('/console/', 302));
+  app.get('/console/*', { schema: { hide: true }, config: { public: true } }, async (request, reply) => {
     const path = (request.params as { '*': string })['*'];
     const asset = assets.get(path === '' ? 'index.html' : path);
     if (asset) return send(reply, asset);
