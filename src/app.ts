@@ -12,6 +12,12 @@ import { installDrain } from './http/drain.js';
 import { installJsonParser } from './http/json-body.js';
 import { registerMetrics } from './http/metrics-routes.js';
 import { registerOpsRoutes } from './http/ops-routes.js';
+import { registerConsoleRoutes } from './http/console-routes.js';
+import { registerKeyRoutes } from './http/key-routes.js';
+import { registerTraitRoutes } from './http/trait-routes.js';
+import { createKeyAdmin } from './auth/key-admin.js';
+import { createTraitService } from './traits/catalog.js';
+import { createTraitRecorder } from './traits/recorder.js';
 import { installRateLimit } from './http/rate-limit.js';
 import { installRouteTable } from './http/route-table.js';
 import { registerSegmentRoutes } from './http/segment-routes.js';
@@ -123,13 +129,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  const recorder = createTraitRecorder({
+    store,
+    onError: (error) => logger.error({ err: { type: (error as Error)?.name, stack: (error as Error)?.stack } }, 'trait catalog write failed'),
+  });
+  // Pending catalog writes land before the store closes (server.ts closes the app first).
+  app.addHook('onClose', async () => recorder.close());
   const counted = instrumentStore(store, metrics);
-  const customers = createCustomerService({ store: counted, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  const customers = createCustomerService({
+    store: counted,
+    clock,
+    limits: config.limits,
+    sessionTimeout: config.sessionTimeout,
+    onStored: (batch) => recorder.observe(batch),
+  });
   installCors(app, { store });
   registerCustomerRoutes(app, { config, store, customers });
-  const segment = createSegmentIngest({ store: counted, clock, limits: config.limits, sessionTimeout: config.sessionTimeout });
+  const segment = createSegmentIngest({
+    store: counted,
+    clock,
+    limits: config.limits,
+    sessionTimeout: config.sessionTimeout,
+    onStored: (batch) => recorder.observe(batch),
+  });
   await registerSegmentRoutes(app, { config, store, segment });
   registerTagRoutes(app);
+  registerTraitRoutes(app, { store, traits: createTraitService({ store, recorder }) });
+  registerKeyRoutes(app, { store, keys: createKeyAdmin({ store, clock }) });
+  registerConsoleRoutes(app);
   registerOpsRoutes(app, { store });
   await app.ready();
   return app;

@@ -121,10 +121,20 @@ export async function findActiveKey(store: Store, input: { reference: string; pr
   return only;
 }
 
-/** Revokes one key; the next request that presents it is refused (keys are checked on every request). */
+/**
+ * Revokes one key; the next request that presents it is refused (keys are checked on every
+ * request). A project's last active secret key is never revoked: rotate it first.
+ */
 export async function revokeKey(store: Store, input: { reference: string; project?: Project; now: number }): Promise<KeyInfo> {
   const key = await findActiveKey(store, input);
-  await store.keys.revokeById({ id: key.id, now: input.now });
+  const result = await store.keys.revokeById({ projectId: key.projectId, id: key.id, now: input.now });
+  if (result === 'not_found') throw new BeaconError('not_found', `No active key starts with "${input.reference.trim()}".`);
+  if (result === 'last_secret') {
+    throw new BeaconError(
+      'invalid_request',
+      `${key.displayPrefix}… is the last active secret key of project "${key.project}"; rotate it (beacon keys rotate ${key.displayPrefix}) before revoking it.`,
+    );
+  }
   return { ...key, revokedAt: input.now };
 }
 

@@ -119,14 +119,18 @@ describe('beacon keys', () => {
     }
   });
 
-  it('refuses an ambiguous or too-short prefix and an unknown kind', async () => {
+  it('refuses a too-short prefix, the last active secret key and an unknown kind', async () => {
     await sandbox.ok(['keys', 'create', '--kind', 'secret'], { env: {} });
     const short = await sandbox.run(['keys', 'revoke', 'sk_']);
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('at least 4 characters');
     await sandbox.ok(['keys', 'create', '--kind', 'secret']);
-    const ambiguous = await sandbox.run(['keys', 'revoke', 'sk_']);
-    expect(ambiguous.code).toBe(1);
+    // One of two secret keys may go; the last one may not (the owner would be locked out).
+    const [first, second] = JSON.parse((await sandbox.ok(['keys', 'list', '--json'])).stdout) as { prefix: string }[];
+    await sandbox.ok(['keys', 'revoke', (first as { prefix: string }).prefix]);
+    const last = await sandbox.run(['keys', 'revoke', (second as { prefix: string }).prefix]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toContain('last active secret key');
     const kind = await sandbox.run(['keys', 'create', '--kind', 'root']);
     expect(kind.code).toBe(1);
     expect(kind.stderr).toContain('public');
