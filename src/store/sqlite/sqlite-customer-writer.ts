@@ -1,0 +1,115 @@
+// The identify transaction on SQLite: resolve each item to a profile and write it, in order,
+// inside one IMMEDIATE transaction. Used by the writer thread (sqlite-writer.ts) and, for
+// in-memory databases, directly on the caller's connection.
+import type Database from 'better-sqlite3';
+import type { AttributeValue } from '../../customers/schemas.js';
+import { applyChanges, chooseProfile, emailKey, needsEmailLookup, type ProfileRow } from '../../customers/merge.js';
+import type { IdentifyBatch } from '../store.js';
+
+export interface CustomerRecord {
+  id: number;
+  user_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  signed_up_at: number | null;
+  ip: string | null;
+  custom_attributes: string;
+  first_seen: number;
+  last_seen: number | null;
+  sessions: number;
+  updated_at: number;
+}
+
+export const CUSTOMER_COLUMNS =
+  'id, user_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
+
+function parseAttributes(json: string): Record<string, AttributeValue> {
+  // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
+  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
+}
+
+export function toRow(record: CustomerRecord): ProfileRow {
+  return {
+    id: record.id,
+    userId: record.user_id,
+    email: record.email,
+    firstName: record.first_name,
+    lastName: record.last_name,
+    phone: record.phone,
+    signedUpAt: record.signed_up_at,
+    ip: record.ip,
+    attributes: parseAttributes(record.custom_attributes),
+    firstSeen: record.first_seen,
+    lastSeen: record.last_seen,
+    sessions: record.sessions,
+    updatedAt: record.updated_at,
+  };
+}
+
+/** What chooseProfile needs to see of a record. */
+interface Candidate {
+  userId: string | null;
+  record: CustomerRecord;
+}
+
+const candidate = (record: CustomerRecord): Candidate => ({ userId: record.user_id, record });
+
+/** Prepares the statements once; the returned function runs one batch as one transaction. */
+export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => void {
+  const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`);
+  const byEmail = db.prepare(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND email_lower = ?
+     ORDER BY last_seen DESC NULLS LAST, id DESC`,
+  );
+  // Positional parameters: no per-row parameter object to build and walk.
+  const insert = db.prepare(
+    `INSERT INTO customers (project_id, user_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
+       custom_attributes, first_seen, last_seen, sessions, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const update = db.prepare(
+    `UPDATE customers SET user_id = ?, email = ?, email_lower = ?, first_name = ?, last_name = ?, phone = ?,
+       signed_up_at = ?, ip = ?, custom_attributes = ?, last_seen = ?, sessions = ?, updated_at = ?
+     WHERE id = ?`,
+  );
+
+  const run = db.transaction((batch: IdentifyBatch) => {
+    const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
+    const projectId = batch.projectId;
+    for (const changes of batch.items) {
+      const found = changes.userId !== undefined ? (byUserId.get(projectId, changes.userId) as CustomerRecord | undefined) : undefined;
+      const chosen = chooseProfile(changes, {
+        byUserId: found ? candidate(found) : undefined,
+        byEmail: needsEmailLookup(changes, found !== undefined)
+          ? (byEmail.all(projectId, emailKey(changes.email as string)) as CustomerRecord[]).map(candidate)
+          : [],
+      });
+      const next = applyChanges(chosen ? toRow(chosen.record) : null, changes, ctx);
+      const emailLower = next.email === null ? null : emailKey(next.email);
+      const attributes = JSON.stringify(next.attributes);
+      if (chosen) {
+        update.run(
+          next.userId, next.email, emailLower, next.firstName, next.lastName, next.phone,
+          next.signedUpAt, next.ip, attributes, next.lastSeen, next.sessions, next.updatedAt, next.id,
+        );
+      } else {
+        insert.run(
+          projectId, next.userId, next.email, emailLower, next.firstName, next.lastName, next.phone, next.signedUpAt,
+          next.ip, attributes, next.firstSeen, next.lastSeen, next.sessions, next.updatedAt,
+        );
+      }
+    }
+  });
+  return (batch) => run.immediate(batch);
+}
+
+/** The connection settings every Beacon SQLite connection uses. */
+export function configureConnection(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // FULL: every commit is fsynced before the 200, so it survives a crash and a power cut.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
