@@ -20,6 +20,11 @@ export interface Config {
   databaseUrl: string;
   publicKey: string | undefined;
   secretKey: string | undefined;
+  /**
+   * Browser origins allowed to call the default project's ingest routes (BEACON_CORS_ORIGINS,
+   * comma-separated, `*` = any). Unset: public keys from any origin, secret keys from none.
+   */
+  corsOrigins: string[] | undefined;
   /** Seconds of inactivity after which the next tracked call counts a new session. */
   sessionTimeout: number;
   logLevel: string;
@@ -53,6 +58,25 @@ function optional(env: Env, name: string): string | undefined {
   return raw ? raw : undefined;
 }
 
+function origins(env: Env, name: string): string[] | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  const list = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of list) {
+    if (entry === '*') continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(entry);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin === 'null' || parsed.origin !== entry.replace(/\/$/, '').toLowerCase()) {
+      throw new ConfigError(`${name} must be a comma-separated list of origins like https://shop.example.com, or *; got "${entry}"`);
+    }
+  }
+  return list;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 3000),
@@ -60,6 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: optional(env, 'DATABASE_URL') ?? 'sqlite:./data/beacon.sqlite',
     publicKey: optional(env, 'BEACON_PUBLIC_KEY'),
     secretKey: optional(env, 'BEACON_SECRET_KEY'),
+    corsOrigins: origins(env, 'BEACON_CORS_ORIGINS'),
     sessionTimeout: integer(env, 'BEACON_SESSION_TIMEOUT', 1800, 1),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     limits: {

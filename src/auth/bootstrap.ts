@@ -15,7 +15,10 @@ export interface Bootstrap {
 export async function ensureDefaultProject(deps: { store: Store; config: Config; clock: Clock }): Promise<Bootstrap> {
   const { store, config, clock } = deps;
   const now = clock.now();
-  const project = (await store.projects.findByName(DEFAULT_PROJECT)) ?? (await store.projects.create({ name: DEFAULT_PROJECT, now }));
+  let project = (await store.projects.findByName(DEFAULT_PROJECT)) ?? (await store.projects.create({ name: DEFAULT_PROJECT, now }));
+  if (config.corsOrigins !== undefined) {
+    project = (await store.projects.update(project.id, { corsOrigins: config.corsOrigins })) ?? project;
+  }
   const configured: [KeyKind, string | undefined][] = [
     ['public', config.publicKey],
     ['secret', config.secretKey],

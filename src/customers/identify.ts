@@ -30,6 +30,7 @@ export interface BulkResult {
 
 export interface ListRequest {
   email?: string;
+  anonymousId?: string;
   q?: string;
   limit?: number;
   cursor?: string;
@@ -134,6 +135,7 @@ export function createCustomerService(deps: CustomerServiceDeps) {
       if (errors.length > 0) throw validationError(errors);
       const rows = await store.customers.list(project.id, {
         email: request.email,
+        anonymousId: request.anonymousId,
         q: request.q?.trim(),
         limit: limit + 1,
         beforeId,

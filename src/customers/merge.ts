@@ -6,6 +6,8 @@ import type { AttributeValue, Profile } from './schemas.js';
 /** A validated, normalised identify call. `undefined` = omitted (keep), `null` = clear. */
 export interface CustomerChanges {
   userId?: string;
+  /** A client-side id (Segment's `anonymousId`) for a visitor not yet known by user_id. */
+  anonymousId?: string;
   email?: string | null;
   firstName?: string | null;
   lastName?: string | null;
@@ -21,6 +23,7 @@ export interface CustomerChanges {
 export interface ProfileRow {
   id: number;
   userId: string | null;
+  anonymousId: string | null;
   email: string | null;
   firstName: string | null;
   lastName: string | null;
@@ -51,20 +54,74 @@ export function emailKey(email: string): string {
 /**
  * The identity-resolution rules of the contract, given what the store found:
  * `byUserId` is the profile holding `changes.userId` (if any); `byEmail` the profiles whose
- * email matches case-insensitively, most recently seen first. Returns the profile the call
- * applies to, or null to create one.
+ * email matches case-insensitively, most recently seen first; `byAnonymousId` the profile
+ * holding `changes.anonymousId` (if any). Returns the profile the call applies to, or null to
+ * create one.
  */
 export function chooseProfile<T extends Pick<ProfileRow, 'userId'>>(
   changes: CustomerChanges,
-  found: { byUserId: T | undefined; byEmail: readonly T[] },
+  found: { byUserId: T | undefined; byEmail: readonly T[]; byAnonymousId?: T | undefined },
 ): T | null {
+  const anonymous = found.byAnonymousId;
   if (changes.userId !== undefined) {
     if (found.byUserId) return found.byUserId; // rule 1
+    if (anonymous && anonymous.userId === null) return anonymous; // the visitor logs in: upgrade in place
     const only = found.byEmail.length === 1 ? found.byEmail[0] : undefined;
     if (changes.email && only && only.userId === null) return only; // rule 2: upgrade in place
     return null; // rule 4
   }
+  if (anonymous) return anonymous;
   return found.byEmail[0] ?? null; // rule 3 (null: create an email-only profile)
+}
+
+export interface Resolution<T> {
+  /** The profile the call applies to; null = create one. */
+  target: T | null;
+  /** An anonymous profile to fold into `target` and delete (same anonymousId, now with a user_id). */
+  absorb: T | null;
+  /** The changes to apply: `anonymousId` is dropped when another profile already holds it. */
+  changes: CustomerChanges;
+}
+
+/** chooseProfile plus the anonymous-profile merge: what to update, what to fold in, what to apply. */
+export function resolveIdentity<T extends Pick<ProfileRow, 'userId' | 'id'>>(
+  changes: CustomerChanges,
+  found: { byUserId: T | undefined; byEmail: readonly T[]; byAnonymousId: T | undefined },
+): Resolution<T> {
+  const target = chooseProfile(changes, found);
+  const anonymous = found.byAnonymousId;
+  if (!anonymous || (target && target.id === anonymous.id)) return { target, absorb: null, changes };
+  if (target && changes.userId !== undefined && anonymous.userId === null) return { target, absorb: anonymous, changes };
+  // Someone else holds this anonymousId (another user on a shared browser): leave it with them.
+  const { anonymousId: _held, ...rest } = changes;
+  return { target, absorb: null, changes: rest };
+}
+
+/**
+ * One person seen first anonymously, then by user_id: the known profile wins field by field,
+ * the anonymous one fills its gaps; activity is combined.
+ */
+export function absorbProfile(target: ProfileRow, anonymous: ProfileRow): ProfileRow {
+  const attributes: Record<string, AttributeValue> = Object.create(null);
+  for (const source of [anonymous.attributes, target.attributes]) {
+    for (const key of Object.keys(source)) attributes[key] = source[key] as AttributeValue;
+  }
+  const lastSeen =
+    target.lastSeen === null ? anonymous.lastSeen : anonymous.lastSeen === null ? target.lastSeen : Math.max(target.lastSeen, anonymous.lastSeen);
+  return {
+    ...target,
+    anonymousId: target.anonymousId ?? anonymous.anonymousId,
+    email: target.email ?? anonymous.email,
+    firstName: target.firstName ?? anonymous.firstName,
+    lastName: target.lastName ?? anonymous.lastName,
+    phone: target.phone ?? anonymous.phone,
+    signedUpAt: target.signedUpAt ?? anonymous.signedUpAt,
+    ip: target.ip ?? anonymous.ip,
+    attributes,
+    firstSeen: Math.min(target.firstSeen, anonymous.firstSeen),
+    lastSeen,
+    sessions: target.sessions + anonymous.sessions,
+  };
 }
 
 /** Whether the store must look profiles up by email for this call. */
@@ -77,6 +134,7 @@ export function applyChanges(existing: ProfileRow | null, changes: CustomerChang
   const base: ProfileRow = existing ?? {
     id: 0,
     userId: null,
+    anonymousId: null,
     email: null,
     firstName: null,
     lastName: null,
@@ -91,6 +149,7 @@ export function applyChanges(existing: ProfileRow | null, changes: CustomerChang
   };
   const next: ProfileRow = { ...base, updatedAt: ctx.now };
   if (changes.userId !== undefined && next.userId === null) next.userId = changes.userId;
+  if (changes.anonymousId !== undefined && next.anonymousId === null) next.anonymousId = changes.anonymousId;
   if (changes.email !== undefined) next.email = changes.email;
   if (changes.firstName !== undefined) next.firstName = changes.firstName;
   if (changes.lastName !== undefined) next.lastName = changes.lastName;
@@ -126,6 +185,7 @@ export function toProfile(row: ProfileRow): Profile {
   return {
     id: row.id,
     user_id: row.userId,
+    anonymous_id: row.anonymousId,
     email: row.email,
     name: name === '' ? null : name,
     first_name: row.firstName,

@@ -15,6 +15,8 @@ export interface NormaliseOptions {
   defaultRegion?: string | null;
   /** Prefix for error paths, e.g. `customers.3.` inside a bulk call. */
   path?: string;
+  /** The caller identifies the customer another way (Segment's anonymousId): user_id and email may both be absent. */
+  identityOptional?: boolean;
 }
 
 export type Normalised = { ok: true; value: CustomerChanges } | { ok: false; errors: FieldError[] };
@@ -126,7 +128,7 @@ export function normaliseCustomer(input: unknown, options: NormaliseOptions): No
     }
   }
   const emailRejected = errors.some((error) => error.field === at('email'));
-  if (changes.userId === undefined && !changes.email && fine('user_id') && !emailRejected) {
+  if (changes.userId === undefined && !changes.email && fine('user_id') && !emailRejected && !options.identityOptional) {
     errors.push({ field: at('user_id'), message: 'is required unless email is given' });
   }
   if (fine('name') && body.name !== undefined) {

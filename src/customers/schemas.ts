@@ -101,6 +101,9 @@ export const ProfileSchema = Type.Object(
   {
     id: Type.Integer(),
     user_id: Type.Union([Type.String(), Type.Null()]),
+    anonymous_id: Type.Union([Type.String(), Type.Null()], {
+      description: "Segment's anonymousId for a visitor identified before their user_id was known.",
+    }),
     email: Type.Union([Type.String(), Type.Null()]),
     name: Type.Union([Type.String(), Type.Null()]),
     first_name: Type.Union([Type.String(), Type.Null()]),
@@ -119,6 +122,7 @@ export const ProfileSchema = Type.Object(
 export type Profile = Static<typeof ProfileSchema>;
 
 export const ListQuerySchema = Type.Object({
+  anonymous_id: Type.Optional(Type.String({ description: "Exact anonymous_id (Segment's anonymousId)." })),
   email: Type.Optional(Type.String({ description: 'Exact email, case-insensitive.' })),
   q: Type.Optional(Type.String({ description: 'Substring of user_id, email or name, case-insensitive.' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),

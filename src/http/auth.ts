@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { authenticate, type Principal } from '../auth/keys.js';
 import { BeaconError } from '../errors.js';
 import type { KeyKind, Store } from '../store/store.js';
+import { assertOriginAllowed } from './cors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,23 +35,35 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-export function requireKey(store: Store, scope: Scope): preHandlerAsyncHookHandler {
+/**
+ * Checks a presented key for a scope and puts the principal on the request. Browser calls to
+ * ingest routes must also come from an origin the project allows (see cors.ts).
+ */
+export async function authorise(store: Store, request: FastifyRequest, key: string | undefined, scope: Scope): Promise<void> {
+  if (!key) {
+    throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
+  }
+  const result = await authenticate(store, key);
+  if (!result.ok) {
+    throw new BeaconError(
+      'unauthorized',
+      result.reason === 'revoked' ? 'This API key has been revoked.' : 'This API key is not valid.',
+    );
+  }
+  if (!ALLOWED[scope].includes(result.principal.key.kind)) {
+    throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
+  }
+  request.principal = result.principal;
+  if (scope === 'ingest') assertOriginAllowed(request, result.principal);
+}
+
+export function requireKey(
+  store: Store,
+  scope: Scope,
+  findKey: (request: FastifyRequest) => string | undefined = presentedKey,
+): preHandlerAsyncHookHandler {
   return async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
-    const key = presentedKey(request);
-    if (!key) {
-      throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
-    }
-    const result = await authenticate(store, key);
-    if (!result.ok) {
-      throw new BeaconError(
-        'unauthorized',
-        result.reason === 'revoked' ? 'This API key has been revoked.' : 'This API key is not valid.',
-      );
-    }
-    if (!ALLOWED[scope].includes(result.principal.key.kind)) {
-      throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
-    }
-    request.principal = result.principal;
+    await authorise(store, request, findKey(request), scope);
   };
 }
 

@@ -50,6 +50,7 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
     {
       bodyLimit: config.limits.singleBodyBytes,
       preHandler: ingest,
+      config: { cors: true },
       schema: {
         summary: 'Identify a customer',
         tags: ['customers'],
@@ -69,6 +70,7 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
     {
       bodyLimit: config.limits.bulkBodyBytes,
       preHandler: ingest,
+      config: { cors: true },
       schema: {
         summary: 'Identify many customers in one transaction',
         tags: ['customers'],
@@ -111,6 +113,7 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
       const limit = rawLimit === undefined ? undefined : /^\d{1,6}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
       const page = await customers.list(principalOf(request).project, {
         email: queryString(query, 'email'),
+        anonymousId: queryString(query, 'anonymous_id'),
         q: queryString(query, 'q'),
         cursor: queryString(query, 'cursor'),
         limit,

@@ -10,6 +10,8 @@ export interface Project {
   sessionTimeout: number | null;
   /** ISO 3166 region for national phone formats; null = E.164 required. */
   defaultRegion: string | null;
+  /** Browser origins allowed to call the ingest routes; null = the default (public keys: any, secret keys: none). */
+  corsOrigins: string[] | null;
   createdAt: number;
 }
 
@@ -32,10 +34,22 @@ export interface IdentifyBatch {
   /** UNIX seconds. */
   now: number;
   sessionTimeout: number;
+  /**
+   * Client message ids (Segment's messageId), parallel to `items`. An item whose id was already
+   * processed for this project within `dedupeSeconds` is skipped, in the same transaction.
+   */
+  messageIds?: readonly (string | undefined)[];
+  dedupeSeconds?: number;
+}
+
+export interface IdentifyOutcome {
+  /** Items skipped because their message id was already processed. */
+  duplicates: number;
 }
 
 export interface ListOptions {
   email?: string;
+  anonymousId?: string;
   q?: string;
   limit: number;
   /** Return profiles with `id` below this (pages run newest first). */
@@ -44,7 +58,7 @@ export interface ListOptions {
 
 export interface CustomerStore {
   /** Resolve and merge every item atomically (one transaction, rules in src/customers/merge.ts). */
-  identify(batch: IdentifyBatch): Promise<void>;
+  identify(batch: IdentifyBatch): Promise<IdentifyOutcome>;
   getByUserId(projectId: number, userId: string): Promise<ProfileRow | null>;
   /** Newest first (by id). */
   list(projectId: number, options: ListOptions): Promise<ProfileRow[]>;
@@ -57,7 +71,10 @@ export interface ProjectStore {
   findByName(name: string): Promise<Project | null>;
   findById(id: number): Promise<Project | null>;
   list(): Promise<Project[]>;
-  update(id: number, settings: { sessionTimeout?: number | null; defaultRegion?: string | null }): Promise<Project | null>;
+  update(
+    id: number,
+    settings: { sessionTimeout?: number | null; defaultRegion?: string | null; corsOrigins?: string[] | null },
+  ): Promise<Project | null>;
 }
 
 export interface KeyStore {

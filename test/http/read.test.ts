@@ -28,7 +28,7 @@ describe('list and search', () => {
     expect(ids(response.body.data)).toEqual(['o_hara', 'lead_50%@example.com', 'eric', 'veronica', 'billy']);
     expect(response.body.data.next_cursor).toBeNull();
     expect(Object.keys(response.body.data.customers[0]).sort()).toEqual(
-      ['id', 'user_id', 'email', 'name', 'first_name', 'last_name', 'phone', 'signed_up_at', 'ip', 'custom_attributes', 'first_seen', 'last_seen', 'sessions', 'updated_at'].sort(),
+      ['id', 'user_id', 'anonymous_id', 'email', 'name', 'first_name', 'last_name', 'phone', 'signed_up_at', 'ip', 'custom_attributes', 'first_seen', 'last_seen', 'sessions', 'updated_at'].sort(),
     );
   });
 

@@ -5,6 +5,7 @@ const ctx = { now: 10_000, sessionTimeout: 1800 };
 const row = (over: Partial<ProfileRow> = {}): ProfileRow => ({
   id: 1,
   userId: 'u1',
+  anonymousId: null,
   email: 'a@b.io',
   firstName: 'A',
   lastName: 'B',

@@ -43,4 +43,21 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX customers_project_order ON customers (project_id, id);
     `,
   },
+  // Version 2 is reserved for the traits table (another branch); versions apply by number.
+  {
+    version: 3,
+    name: 'anonymous ids, processed message ids, per-project CORS origins',
+    sql: `
+      ALTER TABLE customers ADD COLUMN anonymous_id TEXT;
+      CREATE UNIQUE INDEX customers_anonymous_id ON customers (project_id, anonymous_id) WHERE anonymous_id IS NOT NULL;
+      ALTER TABLE projects ADD COLUMN cors_origins TEXT;
+      CREATE TABLE processed_messages (
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (project_id, message_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX processed_messages_age ON processed_messages (project_id, received_at);
+    `,
+  },
 ];

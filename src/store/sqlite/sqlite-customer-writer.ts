@@ -3,12 +3,13 @@
 // in-memory databases, directly on the caller's connection.
 import type Database from 'better-sqlite3';
 import type { AttributeValue } from '../../customers/schemas.js';
-import { applyChanges, chooseProfile, emailKey, needsEmailLookup, type ProfileRow } from '../../customers/merge.js';
-import type { IdentifyBatch } from '../store.js';
+import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
+import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
 
 export interface CustomerRecord {
   id: number;
   user_id: string | null;
+  anonymous_id: string | null;
   email: string | null;
   first_name: string | null;
   last_name: string | null;
@@ -23,7 +24,7 @@ export interface CustomerRecord {
 }
 
 export const CUSTOMER_COLUMNS =
-  'id, user_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
+  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
 
 function parseAttributes(json: string): Record<string, AttributeValue> {
   // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
@@ -34,6 +35,7 @@ export function toRow(record: CustomerRecord): ProfileRow {
   return {
     id: record.id,
     userId: record.user_id,
+    anonymousId: record.anonymous_id,
     email: record.email,
     firstName: record.first_name,
     lastName: record.last_name,
@@ -48,59 +50,76 @@ export function toRow(record: CustomerRecord): ProfileRow {
   };
 }
 
-/** What chooseProfile needs to see of a record. */
-interface Candidate {
-  userId: string | null;
-  record: CustomerRecord;
-}
-
-const candidate = (record: CustomerRecord): Candidate => ({ userId: record.user_id, record });
-
 /** Prepares the statements once; the returned function runs one batch as one transaction. */
-export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => void {
+export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => IdentifyOutcome {
   const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`);
+  const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`);
   const byEmail = db.prepare(
     `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND email_lower = ?
      ORDER BY last_seen DESC NULLS LAST, id DESC`,
   );
   // Positional parameters: no per-row parameter object to build and walk.
   const insert = db.prepare(
-    `INSERT INTO customers (project_id, user_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
+    `INSERT INTO customers (project_id, user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
        custom_attributes, first_seen, last_seen, sessions, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const update = db.prepare(
-    `UPDATE customers SET user_id = ?, email = ?, email_lower = ?, first_name = ?, last_name = ?, phone = ?,
+    `UPDATE customers SET user_id = ?, anonymous_id = ?, email = ?, email_lower = ?, first_name = ?, last_name = ?, phone = ?,
        signed_up_at = ?, ip = ?, custom_attributes = ?, last_seen = ?, sessions = ?, updated_at = ?
      WHERE id = ?`,
   );
+  const deleteById = db.prepare('DELETE FROM customers WHERE id = ?');
+  // Inserts, or re-claims an id last seen before the cutoff; 0 changes = a duplicate.
+  const claimMessage = db.prepare(
+    `INSERT INTO processed_messages (project_id, message_id, received_at) VALUES (@projectId, @messageId, @now)
+     ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
+     WHERE processed_messages.received_at <= @cutoff`,
+  );
+  const forgetMessages = db.prepare('DELETE FROM processed_messages WHERE project_id = ? AND received_at <= ?');
 
-  const run = db.transaction((batch: IdentifyBatch) => {
+  const run = db.transaction((batch: IdentifyBatch): IdentifyOutcome => {
     const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
     const projectId = batch.projectId;
-    for (const changes of batch.items) {
-      const found = changes.userId !== undefined ? (byUserId.get(projectId, changes.userId) as CustomerRecord | undefined) : undefined;
-      const chosen = chooseProfile(changes, {
-        byUserId: found ? candidate(found) : undefined,
-        byEmail: needsEmailLookup(changes, found !== undefined)
-          ? (byEmail.all(projectId, emailKey(changes.email as string)) as CustomerRecord[]).map(candidate)
-          : [],
+    const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
+    if (batch.messageIds) forgetMessages.run(projectId, cutoff);
+    let duplicates = 0;
+    for (let index = 0; index < batch.items.length; index += 1) {
+      const item = batch.items[index] as IdentifyBatch['items'][number];
+      const messageId = batch.messageIds?.[index];
+      if (messageId !== undefined && claimMessage.run({ projectId, messageId, now: batch.now, cutoff }).changes === 0) {
+        duplicates += 1;
+        continue;
+      }
+      const byUserIdRecord = item.userId !== undefined ? (byUserId.get(projectId, item.userId) as CustomerRecord | undefined) : undefined;
+      const byAnonymousRecord =
+        item.anonymousId !== undefined ? (byAnonymousId.get(projectId, item.anonymousId) as CustomerRecord | undefined) : undefined;
+      const byEmailRecords = needsEmailLookup(item, byUserIdRecord !== undefined)
+        ? (byEmail.all(projectId, emailKey(item.email as string)) as CustomerRecord[])
+        : [];
+      const { target, absorb, changes } = resolveIdentity(item, {
+        byUserId: byUserIdRecord ? toRow(byUserIdRecord) : undefined,
+        byEmail: byEmailRecords.map(toRow),
+        byAnonymousId: byAnonymousRecord ? toRow(byAnonymousRecord) : undefined,
       });
-      const next = applyChanges(chosen ? toRow(chosen.record) : null, changes, ctx);
+      if (absorb) deleteById.run(absorb.id);
+      const base = target && absorb ? absorbProfile(target, absorb) : target;
+      const next = applyChanges(base, changes, ctx);
       const emailLower = next.email === null ? null : emailKey(next.email);
       const attributes = JSON.stringify(next.attributes);
-      if (chosen) {
+      if (target) {
         update.run(
-          next.userId, next.email, emailLower, next.firstName, next.lastName, next.phone,
+          next.userId, next.anonymousId, next.email, emailLower, next.firstName, next.lastName, next.phone,
           next.signedUpAt, next.ip, attributes, next.lastSeen, next.sessions, next.updatedAt, next.id,
         );
       } else {
         insert.run(
-          projectId, next.userId, next.email, emailLower, next.firstName, next.lastName, next.phone, next.signedUpAt,
-          next.ip, attributes, next.firstSeen, next.lastSeen, next.sessions, next.updatedAt,
+          projectId, next.userId, next.anonymousId, next.email, emailLower, next.firstName, next.lastName, next.phone,
+          next.signedUpAt, next.ip, attributes, next.firstSeen, next.lastSeen, next.sessions, next.updatedAt,
         );
       }
     }
+    return { duplicates };
   });
   return (batch) => run.immediate(batch);
 }

@@ -24,6 +24,7 @@ interface ProjectRecord {
   name: string;
   session_timeout: number | null;
   default_region: string | null;
+  cors_origins: string | null;
   created_at: number;
 }
 
@@ -43,6 +44,7 @@ function toProject(record: ProjectRecord): Project {
     name: record.name,
     sessionTimeout: record.session_timeout,
     defaultRegion: record.default_region,
+    corsOrigins: record.cors_origins === null ? null : (JSON.parse(record.cors_origins) as string[]),
     createdAt: record.created_at,
   };
 }
@@ -129,6 +131,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       const where = ['project_id = @projectId'];
       if (options.beforeId !== undefined) where.push('id < @beforeId');
       if (options.email !== undefined) where.push('email_lower = @email');
+      if (options.anonymousId !== undefined) where.push('anonymous_id = @anonymousId');
       if (options.q !== undefined && options.q !== '') {
         where.push(
           `(lower(coalesce(user_id, '')) LIKE @q ESCAPE '\\' OR coalesce(email_lower, '') LIKE @q ESCAPE '\\'
@@ -141,6 +144,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
           projectId,
           beforeId: options.beforeId,
           email: options.email === undefined ? undefined : emailKey(options.email.trim()),
+          anonymousId: options.anonymousId,
           q: options.q ? likePattern(options.q) : undefined,
           limit: options.limit,
         }) as CustomerRecord[];
@@ -154,7 +158,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const projects: ProjectStore = {
     async create({ name, now }) {
       const info = db.prepare('INSERT INTO projects (name, created_at) VALUES (?, ?)').run(name, now);
-      return { id: Number(info.lastInsertRowid), name, sessionTimeout: null, defaultRegion: null, createdAt: now };
+      return { id: Number(info.lastInsertRowid), name, sessionTimeout: null, defaultRegion: null, corsOrigins: null, createdAt: now };
     },
     async findByName(name) {
       const record = db.prepare('SELECT * FROM projects WHERE name = ?').get(name) as ProjectRecord | undefined;
@@ -173,6 +177,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       }
       if (settings.defaultRegion !== undefined) {
         db.prepare('UPDATE projects SET default_region = ? WHERE id = ?').run(settings.defaultRegion, id);
+      }
+      if (settings.corsOrigins !== undefined) {
+        const origins = settings.corsOrigins === null ? null : JSON.stringify(settings.corsOrigins);
+        db.prepare('UPDATE projects SET cors_origins = ? WHERE id = ?').run(origins, id);
       }
       return projects.findById(id);
     },

@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { IdentifyBatch } from '../store.js';
+import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
 
 export type WriterRequest = { kind: 'identify'; id: number; batch: IdentifyBatch } | { kind: 'close' };
-export type WriterReply = { id: number; ok: true } | { id: number; ok: false; message: string; code: string | undefined };
+export type WriterReply = { id: number; ok: true; outcome: IdentifyOutcome } | { id: number; ok: false; message: string; code: string | undefined };
 
 export class SqliteWriteError extends Error {
   readonly code: string | undefined;
@@ -30,7 +30,7 @@ function spawnWriter(path: string): Worker {
 }
 
 export interface WriterClient {
-  identify(batch: IdentifyBatch): Promise<void>;
+  identify(batch: IdentifyBatch): Promise<IdentifyOutcome>;
   close(): Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export function createWriterClient(path: string): WriterClient {
   let worker: Worker | null = null;
   let nextId = 1;
   let closed = false;
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (outcome: IdentifyOutcome) => void; reject: (error: Error) => void }>();
 
   function failAll(error: Error): void {
     for (const waiter of pending.values()) waiter.reject(error);
@@ -53,7 +53,7 @@ export function createWriterClient(path: string): WriterClient {
       if (!waiter) return;
       pending.delete(reply.id);
       if (pending.size === 0) thread.unref();
-      if (reply.ok) waiter.resolve();
+      if (reply.ok) waiter.resolve(reply.outcome);
       else waiter.reject(new SqliteWriteError(reply.message, reply.code));
     });
     const died = (error: Error) => {
@@ -71,7 +71,7 @@ export function createWriterClient(path: string): WriterClient {
       worker ??= start();
       const thread = worker;
       const id = nextId++;
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<IdentifyOutcome>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         if (pending.size === 1) thread.ref();
         thread.postMessage({ kind: 'identify', id, batch } satisfies WriterRequest);

@@ -21,8 +21,7 @@ port.on('message', (request: WriterRequest) => {
   }
   let reply: WriterReply;
   try {
-    identify(request.batch);
-    reply = { id: request.id, ok: true };
+    reply = { id: request.id, ok: true, outcome: identify(request.batch) };
   } catch (error) {
     const { message, code } = error as { message?: string; code?: string };
     reply = { id: request.id, ok: false, message: String(message ?? error), code: typeof code === 'string' ? code : undefined };
