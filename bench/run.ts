@@ -5,6 +5,7 @@
 //      in-process without HTTP.
 //   3. Peak RSS of every server process; a hot-path breakdown of one identify call.
 // Prints a table and writes bench/results.md. `--quick` runs a smaller version.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,17 @@ const runTag = (label: string) => `${label}${(runCounter += 1)}x${Date.now().toS
 function tempDb(): { url: string; cleanup: () => void } {
   const dir = mkdtempSync(join(os.tmpdir(), 'beacon-bench-'));
   return { url: `sqlite:${join(dir, 'beacon.sqlite')}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Drops and re-creates the PostgreSQL bench database (its name must contain "test"), so every run starts empty. */
+function freshPostgres(): { url: string; cleanup: () => void } {
+  const url = new URL(PG_URL);
+  const name = url.pathname.slice(1);
+  if (!name.includes('test')) throw new Error(`refusing to recreate database "${name}": its name does not contain "test"`);
+  const cli = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
+  execFileSync('dropdb', [...cli, '--if-exists', '--force', name], { stdio: 'inherit' });
+  execFileSync('createdb', [...cli, name], { stdio: 'inherit' });
+  return { url: PG_URL, cleanup: () => {} };
 }
 
 function beaconServer(databaseUrl: string): Promise<RunningServer> {
@@ -300,20 +312,21 @@ async function main(): Promise<void> {
     }
     if (PG_BUILT) {
       log(`identify round ${round}: beacon postgres…`);
-      identify.push(await identifyRun('beacon postgres', round, () => beaconServer(PG_URL), true));
+      const pg = freshPostgres();
+      identify.push(await identifyRun('beacon postgres', round, () => beaconServer(pg.url), true));
     }
   }
   for (let round = 1; round <= SETTINGS.rounds; round += 1) {
     for (const engine of PG_BUILT ? ['sqlite', 'postgres'] : ['sqlite']) {
       log(`bulk round ${round}: raw ${engine} store…`);
-      const rawDb = engine === 'sqlite' ? tempDb() : { url: PG_URL, cleanup: () => {} };
+      const rawDb = engine === 'sqlite' ? tempDb() : freshPostgres();
       try {
         bulk.push(await bulkRawRun(`raw ${engine} store`, round, rawDb.url));
       } finally {
         rawDb.cleanup();
       }
       log(`bulk round ${round}: beacon ${engine} bulk…`);
-      const httpDb = engine === 'sqlite' ? tempDb() : { url: PG_URL, cleanup: () => {} };
+      const httpDb = engine === 'sqlite' ? tempDb() : freshPostgres();
       try {
         bulk.push(await bulkHttpRun(`beacon ${engine} bulk`, round, httpDb.url));
       } finally {
@@ -332,7 +345,8 @@ async function main(): Promise<void> {
       `Node ${process.version}, load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; took ${fmt((Date.now() - started) / 1000)} s.`,
     `Identify: autocannon, ${SETTINGS.connections} connections, ${fmt(SETTINGS.identifyRequests)} distinct customers per run ` +
       `(after ${fmt(SETTINGS.warmup)} warm-up calls), targets alternated A/B per round, ${SETTINGS.rounds} round(s); Beacon runs with its ` +
-      'defaults (SQLite WAL + synchronous=FULL: every 200 is fsynced; info logging to /dev/null), each run on a fresh database.',
+      'defaults (SQLite WAL + synchronous=FULL, PostgreSQL default commit settings: every 200 is durable; info logging to /dev/null), ' +
+      'each run on a fresh database.',
     `Bulk: ${fmt(SETTINGS.bulkCustomers)} customers as ${fmt(SETTINGS.bulkItems)}-item POST /customers/bulk calls (2 in flight) vs the raw store ` +
       'doing the same upserts in-process from already-normalised items (the limit).',
     `PostgreSQL: ${PG_BUILT ? `included (${PG_URL.replace(/\/\/[^@]*@/, '//…@')})` : 'the PostgreSQL store (src/store/postgres/) is not on this branch yet, so there are no PostgreSQL rows.'}`,

@@ -13,11 +13,23 @@ export interface Limits {
   attributeValueChars: number;
 }
 
+/** How Beacon talks to PostgreSQL (ignored for SQLite). */
+export interface DatabaseOptions {
+  /** Connections each process keeps at most (BEACON_DB_POOL_SIZE). */
+  poolSize: number;
+  /**
+   * Milliseconds a connect, a statement or a wait for a pooled connection may take before the
+   * request fails with 503 `unavailable` (BEACON_DB_TIMEOUT_MS).
+   */
+  timeoutMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
   /** `sqlite:<path>` / a plain file path, or `postgres://…`. */
   databaseUrl: string;
+  database: DatabaseOptions;
   publicKey: string | undefined;
   secretKey: string | undefined;
   /**
@@ -38,6 +50,8 @@ export const DEFAULT_LIMITS: Limits = {
   attributesPerCall: 300,
   attributeValueChars: 1_000,
 };
+
+export const DEFAULT_DATABASE_OPTIONS: DatabaseOptions = { poolSize: 10, timeoutMs: 5_000 };
 
 export class ConfigError extends Error {}
 
@@ -82,6 +96,10 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000),
     host: optional(env, 'HOST') ?? '0.0.0.0',
     databaseUrl: optional(env, 'DATABASE_URL') ?? 'sqlite:./data/beacon.sqlite',
+    database: {
+      poolSize: integer(env, 'BEACON_DB_POOL_SIZE', DEFAULT_DATABASE_OPTIONS.poolSize, 1),
+      timeoutMs: integer(env, 'BEACON_DB_TIMEOUT_MS', DEFAULT_DATABASE_OPTIONS.timeoutMs, 100),
+    },
     publicKey: optional(env, 'BEACON_PUBLIC_KEY'),
     secretKey: optional(env, 'BEACON_SECRET_KEY'),
     corsOrigins: origins(env, 'BEACON_CORS_ORIGINS'),

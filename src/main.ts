@@ -2,11 +2,13 @@
 // The `beacon` command.
 import { ConfigError, loadConfig } from './config.js';
 import { serve } from './server.js';
+import { openStore } from './store/open-store.js';
 
 const USAGE = `Usage: beacon <command>
 
 Commands:
   serve      Start the HTTP server (what npm start runs)
+  migrate    Create or upgrade the database schema, then exit (deploy pipelines)
 
 Configuration comes from the environment: PORT, HOST, DATABASE_URL, BEACON_PUBLIC_KEY,
 BEACON_SECRET_KEY, BEACON_SESSION_TIMEOUT, LOG_LEVEL. See README.md.`;
@@ -20,6 +22,21 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     await serve(loadConfig());
     return -1; // keeps running
+  }
+  if (command === 'migrate') {
+    const config = loadConfig();
+    const store = await openStore(config.databaseUrl, { ...config.database, migrate: false });
+    try {
+      const report = await store.migrate();
+      process.stdout.write(
+        report.applied.length > 0
+          ? `Applied migrations ${report.applied.join(', ')}; ${store.engine} schema is at version ${report.version}.\n`
+          : `Nothing to apply; ${store.engine} schema is at version ${report.version}.\n`,
+      );
+    } finally {
+      await store.close();
+    }
+    return 0;
   }
   process.stderr.write(`beacon: unknown command "${command}"\n\n${USAGE}\n`);
   return 2;

@@ -25,8 +25,8 @@ function firstStartBanner(input: { publicKey: string; secretKey: string; port: n
 
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.databaseUrl);
-  const bootstrap = await ensureDefaultProject({ store, config, clock: systemClock });
+  const store = await openStore(config.databaseUrl, config.database);
+  const bootstrap = await store.exclusive(() => ensureDefaultProject({ store, config, clock: systemClock }));
   const app = await buildApp({ config, store, logger });
   await app.listen({ port: config.port, host: config.host });
   if (bootstrap.generated) {

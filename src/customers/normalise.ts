@@ -27,6 +27,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** Above this a timestamp is milliseconds: 10^11 seconds is the year 5138. */
 const MAX_SECONDS = 1e11;
 
+const TEXT_FIELDS = ['user_id', 'email', 'name', 'first_name', 'last_name', 'phone', 'ip'] as const;
+const UNSTORABLE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
+/** PostgreSQL text cannot hold U+0000 and jsonb refuses lone surrogates: refused on every store alike. */
+function storableText(value: string): boolean {
+  return !/\u0000|\p{Surrogate}/u.test(value);
+}
+
 const checkers = new WeakMap<Limits, TypeCheck<TSchema>>();
 function checkerFor(limits: Limits): TypeCheck<TSchema> {
   let checker = checkers.get(limits);
@@ -106,6 +114,15 @@ export function normaliseCustomer(input: unknown, options: NormaliseOptions): No
   const checker = checkerFor(options.limits);
   if (!checker.Check(input)) {
     for (const error of schemaErrors(checker, input)) errors.push({ field: at(error.field), message: error.message });
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = input[field];
+    if (typeof value === 'string' && !storableText(value)) errors.push({ field: at(field), message: UNSTORABLE });
+  }
+  if (isPlainObject(input.custom_attributes)) {
+    for (const [key, value] of Object.entries(input.custom_attributes)) {
+      if (typeof value === 'string' && !storableText(value)) errors.push({ field: at(`custom_attributes.${key}`), message: UNSTORABLE });
+    }
   }
   const bad = new Set(errors.map((error) => error.field));
   const fine = (field: string) => !bad.has(at(field));

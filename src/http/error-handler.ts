@@ -1,6 +1,7 @@
 // Every failure leaves through here, so every failure has the same shape.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BeaconError, type ErrorCode } from '../errors.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { failure, STATUS } from './envelope.js';
 
 /** Fastify's own client errors, in Beacon's terms. */
@@ -27,12 +28,20 @@ function codeForFastifyError(error: FastifyError): { code: ErrorCode; message: s
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | BeaconError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | BeaconError | StoreUnavailableError, request, reply) => {
     if (error instanceof BeaconError) {
       request.log.info({ code: error.code }, 'request rejected');
       return reply.status(STATUS[error.code]).send(failure(error.code, error.message, { errors: error.errors, data: error.data }));
     }
-    const known = codeForFastifyError(error);
+    if (error instanceof StoreUnavailableError) {
+      // A load balancer retries elsewhere or later; the client sees the same envelope as any failure.
+      request.log.warn({ code: 'unavailable' }, 'database unavailable');
+      return reply
+        .status(STATUS.unavailable)
+        .header('retry-after', '1')
+        .send(failure('unavailable', 'The database is not answering; try again shortly.'));
+    }
+    const known = codeForFastifyError(error as FastifyError);
     if (known) {
       request.log.info({ code: known.code }, 'request rejected');
       return reply.status(STATUS[known.code]).send(failure(known.code, known.message));

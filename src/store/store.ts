@@ -1,6 +1,24 @@
 // The narrow interfaces every database implements. All SQL lives under src/store/<engine>/.
 import type { CustomerChanges, ProfileRow } from '../customers/merge.js';
 
+/**
+ * The database cannot be reached or did not answer in time (connection refused or lost,
+ * timeout, server shutting down). Callers may retry later; the HTTP layer answers 503.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message = 'The database is not answering.', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface MigrationReport {
+  /** Versions applied by this call, oldest first (empty when the schema was current). */
+  applied: number[];
+  /** The schema version after the call. */
+  version: number;
+}
+
 export type KeyKind = 'public' | 'secret';
 
 export interface Project {
@@ -90,8 +108,13 @@ export interface Store {
   readonly customers: CustomerStore;
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
-  /** Apply pending schema migrations. */
-  migrate(): Promise<void>;
+  /** Apply pending schema migrations (safe to call from several processes at once). */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * Runs `work` while no other process sharing this database runs exclusive work (start-up
+   * bootstrap: several processes starting at once on an empty database create one default project).
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

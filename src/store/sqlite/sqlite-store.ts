@@ -11,6 +11,7 @@ import type {
   IdentifyBatch,
   KeyStore,
   ListOptions,
+  MigrationReport,
   Project,
   ProjectStore,
   Store,
@@ -84,11 +85,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const db = new Database(path);
   configureConnection(db);
 
-  function migrate(): void {
+  function migrate(): MigrationReport {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const applied = new Set(
       (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
     );
+    const report: MigrationReport = { applied: [], version: Math.max(0, ...applied) };
     for (const migration of SQLITE_MIGRATIONS) {
       if (applied.has(migration.version)) continue;
       db.transaction(() => {
@@ -99,7 +101,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
           Math.floor(Date.now() / 1000),
         );
       }).immediate();
+      report.applied.push(migration.version);
+      report.version = Math.max(report.version, migration.version);
     }
+    return report;
   }
   migrate();
 
@@ -213,8 +218,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     projects,
     keys,
     async migrate() {
-      migrate();
+      return migrate();
     },
+    // One process owns an SQLite file; nothing to coordinate.
+    exclusive: (work) => work(),
     async ping() {
       try {
         db.prepare('SELECT 1').get();

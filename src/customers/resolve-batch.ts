@@ -1,0 +1,123 @@
+// The identify rules applied to a whole batch in memory, for stores that first lock and load
+// every profile the batch could touch (src/store/postgres). Given the same rows, it reaches the
+// same profiles as applying the items one by one with resolveIdentity/absorbProfile/applyChanges,
+// which is what the SQLite store does statement by statement.
+import {
+  absorbProfile,
+  applyChanges,
+  emailKey,
+  needsEmailLookup,
+  resolveIdentity,
+  type CustomerChanges,
+  type MergeContext,
+  type ProfileRow,
+} from './merge.js';
+
+export interface ResolvedBatch {
+  /** Existing profiles to delete (anonymous profiles folded into a known one). Write these first. */
+  deletes: number[];
+  /** Profiles to create, in creation order, each in its final state after the whole batch. */
+  inserts: ProfileRow[];
+  /** Existing profiles (by `id`) in their final state. */
+  updates: ProfileRow[];
+}
+
+interface Entry {
+  row: ProfileRow;
+  /** Creation order: existing ids, then new profiles after every existing one. */
+  rank: number;
+  /** Position in the insert list for a profile created by this batch. */
+  created: number | null;
+}
+
+/** Ranks of new profiles start above any id a store hands out (ids stay below 2^53). */
+const NEW_RANK = 2 ** 53;
+
+function newestSeenFirst(a: Entry, b: Entry): number {
+  const seenA = a.row.lastSeen;
+  const seenB = b.row.lastSeen;
+  if (seenA !== seenB) {
+    if (seenA === null) return 1;
+    if (seenB === null) return -1;
+    return seenB - seenA;
+  }
+  return b.rank - a.rank;
+}
+
+/**
+ * `existing` must hold every stored profile whose user_id, anonymous_id or lower-cased email
+ * appears in the batch, and the caller must keep them locked until the result is written.
+ */
+export function resolveBatch(input: { existing: readonly ProfileRow[]; items: readonly CustomerChanges[]; ctx: MergeContext }): ResolvedBatch {
+  const byUserId = new Map<string, Entry>();
+  const byAnonymousId = new Map<string, Entry>();
+  const byEmail = new Map<string, Set<Entry>>();
+  const entryOf = new Map<ProfileRow, Entry>();
+  const created: (ProfileRow | null)[] = [];
+  const updated = new Map<number, ProfileRow>();
+  const deletes: number[] = [];
+
+  const index = (entry: Entry) => {
+    entryOf.set(entry.row, entry);
+    if (entry.row.userId !== null) byUserId.set(entry.row.userId, entry);
+    if (entry.row.anonymousId !== null) byAnonymousId.set(entry.row.anonymousId, entry);
+    if (entry.row.email !== null) {
+      const key = emailKey(entry.row.email);
+      let set = byEmail.get(key);
+      if (!set) byEmail.set(key, (set = new Set()));
+      set.add(entry);
+    }
+  };
+  const unindex = (entry: Entry) => {
+    entryOf.delete(entry.row);
+    if (entry.row.userId !== null && byUserId.get(entry.row.userId) === entry) byUserId.delete(entry.row.userId);
+    if (entry.row.anonymousId !== null && byAnonymousId.get(entry.row.anonymousId) === entry) byAnonymousId.delete(entry.row.anonymousId);
+    if (entry.row.email !== null) byEmail.get(emailKey(entry.row.email))?.delete(entry);
+  };
+  const entry = (row: ProfileRow | null): Entry | null => (row ? (entryOf.get(row) ?? null) : null);
+
+  for (const row of input.existing) index({ row, rank: row.id, created: null });
+
+  for (const item of input.items) {
+    const found = item.userId !== undefined ? byUserId.get(item.userId) : undefined;
+    const anonymous = item.anonymousId !== undefined ? byAnonymousId.get(item.anonymousId) : undefined;
+    const candidates = needsEmailLookup(item, found !== undefined)
+      ? [...(byEmail.get(emailKey(item.email as string)) ?? [])].sort(newestSeenFirst)
+      : [];
+    const { target, absorb, changes } = resolveIdentity(item, {
+      byUserId: found?.row,
+      byEmail: candidates.map((candidate) => candidate.row),
+      byAnonymousId: anonymous?.row,
+    });
+    const targetEntry = entry(target);
+    const absorbed = entry(absorb);
+    if (absorbed) {
+      unindex(absorbed);
+      if (absorbed.created === null) {
+        updated.delete(absorbed.row.id);
+        deletes.push(absorbed.row.id);
+      } else {
+        created[absorbed.created] = null;
+      }
+    }
+    const base = target && absorb ? absorbProfile(target, absorb) : target;
+    const next = applyChanges(base, changes, input.ctx);
+    if (targetEntry) {
+      unindex(targetEntry);
+      const replaced: Entry = { row: next, rank: targetEntry.rank, created: targetEntry.created };
+      if (replaced.created === null) updated.set(next.id, next);
+      else created[replaced.created] = next;
+      index(replaced);
+    } else {
+      // A temporary id, unique within the batch, so the rules can tell new profiles apart.
+      const row = { ...next, id: -(created.length + 1) };
+      index({ row, rank: NEW_RANK + created.length, created: created.length });
+      created.push(row);
+    }
+  }
+  return {
+    deletes,
+    inserts: created.filter((row): row is ProfileRow => row !== null),
+    updates: [...updated.values()],
+  };
+}

@@ -1,0 +1,505 @@
+// PostgreSQL store: several stateless Beacon processes share one database.
+// Identity resolution runs inside one transaction per batch: advisory locks on every
+// (project, user_id) and (project, lower(email)) the batch names, then SELECT … FOR UPDATE of
+// every profile those keys match, then the pure rules (src/customers/resolve-batch.ts), then
+// one INSERT and one UPDATE. Any transaction that could add, change or remove a profile for
+// a key holds that key's lock or the profile's row lock, so nothing is lost or duplicated
+// whichever process serves a call.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { AttributeValue } from '../../customers/schemas.js';
+import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
+import { resolveBatch } from '../../customers/resolve-batch.js';
+import type {
+  ApiKeyRecord,
+  CustomerStore,
+  IdentifyBatch,
+  KeyStore,
+  ListOptions,
+  MigrationReport,
+  Project,
+  ProjectStore,
+  Store,
+} from '../store.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { isRetryable, isUnavailable, translate } from './unavailable.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Connections this process keeps at most. */
+  poolSize: number;
+  /** Milliseconds for a connect, a statement, or a wait for a free connection. */
+  timeoutMs: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+interface CustomerRecord {
+  id: number;
+  user_id: string | null;
+  anonymous_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  signed_up_at: number | null;
+  ip: string | null;
+  custom_attributes: string;
+  first_seen: number;
+  last_seen: number | null;
+  sessions: number;
+  updated_at: number;
+}
+
+interface ProjectRecord {
+  id: number;
+  name: string;
+  session_timeout: number | null;
+  default_region: string | null;
+  cors_origins: string[] | null;
+  created_at: number;
+}
+
+interface KeyRecord {
+  id: number;
+  project_id: number;
+  kind: 'public' | 'secret';
+  key_hash: string;
+  display_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const CUSTOMER_COLUMNS =
+  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes::text AS custom_attributes, first_seen, last_seen, sessions, updated_at';
+
+/** The name expression of the search index (migration 2); the query must spell it the same. */
+const NAME_SEARCH = `lower(trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')))`;
+
+const MIGRATION_LOCK = 7_262_311_901; // any constants, one per purpose
+const EXCLUSIVE_LOCK = 7_262_311_902;
+const MAX_ATTEMPTS = 5;
+
+/** bigint (ids, UNIX seconds) as a JS number: every value Beacon stores is below 2^53. */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+function parseAttributes(json: string): Record<string, AttributeValue> {
+  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
+}
+
+function toRow(record: CustomerRecord): ProfileRow {
+  return {
+    id: record.id,
+    userId: record.user_id,
+    anonymousId: record.anonymous_id,
+    email: record.email,
+    firstName: record.first_name,
+    lastName: record.last_name,
+    phone: record.phone,
+    signedUpAt: record.signed_up_at,
+    ip: record.ip,
+    attributes: parseAttributes(record.custom_attributes),
+    firstSeen: record.first_seen,
+    lastSeen: record.last_seen,
+    sessions: record.sessions,
+    updatedAt: record.updated_at,
+  };
+}
+
+function toProject(record: ProjectRecord): Project {
+  return {
+    id: record.id,
+    name: record.name,
+    sessionTimeout: record.session_timeout,
+    defaultRegion: record.default_region,
+    corsOrigins: record.cors_origins,
+    createdAt: record.created_at,
+  };
+}
+
+function toKey(record: KeyRecord): ApiKeyRecord {
+  return {
+    id: record.id,
+    projectId: record.project_id,
+    kind: record.kind,
+    hash: record.key_hash,
+    displayPrefix: record.display_prefix,
+    createdAt: record.created_at,
+    revokedAt: record.revoked_at,
+  };
+}
+
+/** `%`, `_` and `\` match themselves (backslash is PostgreSQL's default LIKE escape). */
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A 64-bit advisory-lock key for one identity within a project. */
+function lockKey(projectId: number, kind: 'user' | 'anonymous' | 'email', value: string): bigint {
+  return createHash('sha256').update(`${projectId}\u0000${kind}\u0000${value}`).digest().readBigInt64BE(0);
+}
+
+/** Column arrays for the unnest() writes, in the order the SQL lists them. */
+function columns(rows: readonly ProfileRow[]) {
+  return [
+    rows.map((r) => r.userId),
+    rows.map((r) => r.anonymousId),
+    rows.map((r) => r.email),
+    rows.map((r) => (r.email === null ? null : emailKey(r.email))),
+    rows.map((r) => r.firstName),
+    rows.map((r) => r.lastName),
+    rows.map((r) => r.phone),
+    rows.map((r) => r.signedUpAt),
+    rows.map((r) => r.ip),
+    rows.map((r) => JSON.stringify(r.attributes)),
+    rows.map((r) => r.firstSeen),
+    rows.map((r) => r.lastSeen),
+    rows.map((r) => r.sessions),
+    rows.map((r) => r.updatedAt),
+  ];
+}
+
+const UNNEST_COLUMNS = `$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[],
+  $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::integer[], $15::bigint[]`;
+const ROW_NAMES = `user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip, custom_attributes,
+  first_seen, last_seen, sessions, updated_at`;
+
+const INSERT_CUSTOMERS = `
+  INSERT INTO customers (project_id, ${ROW_NAMES})
+  SELECT $1, t.user_id, t.anonymous_id, t.email, t.email_lower, t.first_name, t.last_name, t.phone, t.signed_up_at, t.ip,
+    t.custom_attributes::jsonb, t.first_seen, t.last_seen, t.sessions, t.updated_at
+  FROM unnest(${UNNEST_COLUMNS}) WITH ORDINALITY AS t(${ROW_NAMES}, n)
+  ORDER BY t.n`;
+
+const UPDATE_CUSTOMERS = `
+  UPDATE customers AS c SET user_id = t.user_id, anonymous_id = t.anonymous_id, email = t.email, email_lower = t.email_lower,
+    first_name = t.first_name, last_name = t.last_name, phone = t.phone, signed_up_at = t.signed_up_at, ip = t.ip,
+    custom_attributes = t.custom_attributes::jsonb, last_seen = t.last_seen, sessions = t.sessions, updated_at = t.updated_at
+  FROM unnest($1::bigint[], ${UNNEST_COLUMNS}) AS t(id, ${ROW_NAMES})
+  WHERE c.id = t.id`;
+
+export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND user_id = $2`;
+
+/** Every profile an identify batch could touch, locked in id order (no lock-order cycles). */
+export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
+  WHERE project_id = $1
+    AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))
+  ORDER BY id FOR UPDATE`;
+
+/** Forget message ids older than the dedupe window (as the SQLite store does). */
+const FORGET_MESSAGES = 'DELETE FROM processed_messages WHERE project_id = $1 AND received_at <= $2';
+
+/** Claims each message id; those not returned were processed within the window (duplicates). */
+const CLAIM_MESSAGES = `
+  INSERT INTO processed_messages (project_id, message_id, received_at)
+  SELECT $1, m, $2 FROM unnest($3::text[]) AS m
+  ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
+  WHERE processed_messages.received_at <= $4
+  RETURNING message_id`;
+
+/** GET /customers: newest first, `id < cursor`, optional email filter and search. */
+export function listQuery(projectId: number, options: ListOptions): { text: string; values: unknown[] } {
+  const values: unknown[] = [projectId];
+  const where = ['project_id = $1'];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
+  if (options.email !== undefined) where.push(`email_lower = ${param(emailKey(options.email.trim()))}`);
+  if (options.anonymousId !== undefined) where.push(`anonymous_id = ${param(options.anonymousId)}`);
+  if (options.q !== undefined && options.q !== '') {
+    const q = param(likePattern(options.q));
+    where.push(`(lower(user_id) LIKE ${q} OR email_lower LIKE ${q} OR ${NAME_SEARCH} LIKE ${q})`);
+  }
+  return {
+    text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(options.limit)}`,
+    values,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The batch's items minus those whose message id was already processed within the window. */
+async function claimMessages(client: pg.PoolClient, batch: IdentifyBatch): Promise<readonly CustomerChanges[]> {
+  if (!batch.messageIds) return batch.items;
+  const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
+  await client.query(FORGET_MESSAGES, [batch.projectId, cutoff]);
+  const distinct = [...new Set(batch.messageIds.filter((id): id is string => id !== undefined))];
+  if (distinct.length === 0) return batch.items;
+  const claimed = new Set(
+    (await client.query<{ message_id: string }>(CLAIM_MESSAGES, [batch.projectId, batch.now, distinct, cutoff])).rows.map((r) => r.message_id),
+  );
+  // A second use of one id inside the batch finds the first claim (received now): a duplicate
+  // unless the window is zero, exactly as claiming one item at a time would decide.
+  const seen = new Set<string>();
+  return batch.items.filter((_item, index) => {
+    const id = batch.messageIds?.[index];
+    if (id === undefined) return true;
+    const repeat = seen.has(id);
+    seen.add(id);
+    return repeat ? batch.now <= cutoff : claimed.has(id);
+  });
+}
+
+export function openPostgresStore(options: PostgresStoreOptions): Store {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.timeoutMs,
+    // Server side: a statement (including a wait for a lock) is cancelled after the timeout.
+    statement_timeout: options.timeoutMs,
+    // Client side: a backstop for a network that swallows packets, where the server cannot answer.
+    query_timeout: options.timeoutMs + 1_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: options.applicationName ?? 'beacon',
+    types,
+  });
+  // An idle connection that dies (server restart, network cut) is dropped by the pool; the next
+  // query opens a new one. Without this listener the error would crash the process.
+  pool.on('error', () => {});
+
+  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Runs `work` in a transaction, again from the start after a deadlock or unique race. */
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw translate(error);
+      }
+      // A checked-out client emits 'error' when its connection drops; the failing query reports it.
+      const ignore = () => {};
+      client.on('error', ignore);
+      let destroy = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (isUnavailable(error)) destroy = true;
+        else await client.query('ROLLBACK').catch(() => (destroy = true));
+        if (!destroy && isRetryable(error) && attempt < MAX_ATTEMPTS) {
+          await sleep(Math.random() * 10 * attempt);
+          continue;
+        }
+        throw translate(error);
+      } finally {
+        client.off('error', ignore);
+        client.release(destroy);
+      }
+    }
+  }
+
+  async function migrate(): Promise<MigrationReport> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+    const ignore = () => {};
+    client.on('error', ignore);
+    try {
+      // Migrations may take longer than a request is allowed to.
+      await client.query('SET statement_timeout = 0');
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)',
+        );
+        const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+        const report: MigrationReport = { applied: [], version: Math.max(0, ...applied) };
+        for (const migration of POSTGRES_MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          await client.query('BEGIN');
+          try {
+            await client.query(migration.sql);
+            await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+              migration.version,
+              migration.name,
+              Math.floor(Date.now() / 1000),
+            ]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => {});
+            throw error;
+          }
+          report.applied.push(migration.version);
+          report.version = Math.max(report.version, migration.version);
+        }
+        return report;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+        await client.query('RESET statement_timeout').catch(() => {});
+      }
+    } catch (error) {
+      throw translate(error);
+    } finally {
+      client.off('error', ignore);
+      client.release(true); // session state (lock, settings) must not leak into the pool
+    }
+  }
+
+  const customers: CustomerStore = {
+    async identify(batch: IdentifyBatch) {
+      if (batch.items.length === 0) return { duplicates: 0 };
+      const userIds = new Set<string>();
+      const anonymousIds = new Set<string>();
+      const emails = new Set<string>();
+      for (const item of batch.items) {
+        if (item.userId !== undefined) userIds.add(item.userId);
+        if (item.anonymousId !== undefined) anonymousIds.add(item.anonymousId);
+        if (typeof item.email === 'string') emails.add(emailKey(item.email));
+      }
+      const keys = [
+        ...[...userIds].map((id) => lockKey(batch.projectId, 'user', id)),
+        ...[...anonymousIds].map((id) => lockKey(batch.projectId, 'anonymous', id)),
+        ...[...emails].map((email) => lockKey(batch.projectId, 'email', email)),
+      ];
+      // One global order, so two batches naming the same identities never wait on each other in a cycle.
+      const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      return transaction(async (client) => {
+        await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sortedKeys]);
+        const items = await claimMessages(client, batch);
+        const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
+        const { deletes, inserts, updates } = resolveBatch({
+          existing: existing.rows.map(toRow),
+          items,
+          ctx: { now: batch.now, sessionTimeout: batch.sessionTimeout },
+        });
+        // Deletes first: an absorbed profile's anonymous_id moves to the profile that absorbs it.
+        if (deletes.length > 0) await client.query('DELETE FROM customers WHERE id = ANY($1::bigint[])', [deletes]);
+        if (inserts.length > 0) await client.query(INSERT_CUSTOMERS, [batch.projectId, ...columns(inserts)]);
+        if (updates.length > 0) await client.query(UPDATE_CUSTOMERS, [updates.map((r) => r.id), ...columns(updates)]);
+        return { duplicates: batch.items.length - items.length };
+      });
+    },
+    async getByUserId(projectId, userId) {
+      const result = await query<CustomerRecord>(BY_USER_ID, [projectId, userId]);
+      const record = result.rows[0];
+      return record ? toRow(record) : null;
+    },
+    async list(projectId, options: ListOptions) {
+      const { text, values } = listQuery(projectId, options);
+      return (await query<CustomerRecord>(text, values)).rows.map(toRow);
+    },
+    async deleteByUserId(projectId, userId) {
+      const result = await query('DELETE FROM customers WHERE project_id = $1 AND user_id = $2', [projectId, userId]);
+      return (result.rowCount ?? 0) > 0;
+    },
+  };
+
+  const projects: ProjectStore = {
+    async create({ name, now }) {
+      const result = await query<ProjectRecord>('INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING *', [name, now]);
+      return toProject(result.rows[0] as ProjectRecord);
+    },
+    async findByName(name) {
+      const record = (await query<ProjectRecord>('SELECT * FROM projects WHERE name = $1', [name])).rows[0];
+      return record ? toProject(record) : null;
+    },
+    async findById(id) {
+      const record = (await query<ProjectRecord>('SELECT * FROM projects WHERE id = $1', [id])).rows[0];
+      return record ? toProject(record) : null;
+    },
+    async list() {
+      return (await query<ProjectRecord>('SELECT * FROM projects ORDER BY id')).rows.map(toProject);
+    },
+    async update(id, settings) {
+      const result = await query<ProjectRecord>(
+        `UPDATE projects SET
+           session_timeout = CASE WHEN $2 THEN $3::integer ELSE session_timeout END,
+           default_region = CASE WHEN $4 THEN $5::text ELSE default_region END,
+           cors_origins = CASE WHEN $6 THEN $7::text[] ELSE cors_origins END
+         WHERE id = $1 RETURNING *`,
+        [
+          id,
+          settings.sessionTimeout !== undefined,
+          settings.sessionTimeout ?? null,
+          settings.defaultRegion !== undefined,
+          settings.defaultRegion ?? null,
+          settings.corsOrigins !== undefined,
+          settings.corsOrigins ?? null,
+        ],
+      );
+      const record = result.rows[0];
+      return record ? toProject(record) : null;
+    },
+  };
+
+  const keys: KeyStore = {
+    async insert({ projectId, kind, hash, displayPrefix, now }) {
+      const result = await query<KeyRecord>(
+        'INSERT INTO api_keys (project_id, kind, key_hash, display_prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+        [projectId, kind, hash, displayPrefix, now],
+      );
+      return toKey(result.rows[0] as KeyRecord);
+    },
+    async findByHash(hash) {
+      const record = (await query<KeyRecord>('SELECT * FROM api_keys WHERE key_hash = $1', [hash])).rows[0];
+      return record ? toKey(record) : null;
+    },
+    async listForProject(projectId) {
+      return (await query<KeyRecord>('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(toKey);
+    },
+    async revoke({ projectId, displayPrefix, now }) {
+      const result = await query(
+        'UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND display_prefix = $3 AND revoked_at IS NULL',
+        [now, projectId, displayPrefix],
+      );
+      return result.rowCount ?? 0;
+    },
+  };
+
+  return {
+    engine: 'postgres',
+    customers,
+    projects,
+    keys,
+    migrate,
+    async exclusive(work) {
+      // Its own connection, outside the pool: `work` may need every pooled connection.
+      const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.timeoutMs });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        await client.query('SELECT pg_advisory_lock($1)', [EXCLUSIVE_LOCK]);
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw translate(error);
+      }
+      try {
+        return await work();
+      } finally {
+        // Ending the session releases the lock even if the unlock cannot be sent.
+        await client.end().catch(() => {});
+      }
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (!pool.ending) await pool.end();
+    },
+  };
+}
