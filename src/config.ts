@@ -13,6 +13,26 @@ export interface Limits {
   attributeValueChars: number;
 }
 
+export interface RateLimitConfig {
+  /** Tokens added per second to each key's bucket; 0 turns rate limiting off. */
+  perSecond: number;
+  /** Bucket size: the most requests one key may send at once. */
+  burst: number;
+  /** `redis://…` shares the buckets between processes; unset = in-process buckets. */
+  redisUrl: string | undefined;
+}
+
+export interface HttpTimeouts {
+  /** Milliseconds for a whole request (headers and body) to arrive; then 408. */
+  requestMs: number;
+  /** Milliseconds for the request headers to arrive; slow-header clients are dropped. */
+  headersMs: number;
+  /** Milliseconds an idle keep-alive connection stays open. */
+  keepAliveMs: number;
+  /** Milliseconds a socket may stay silent before it is closed. */
+  idleSocketMs: number;
+}
+
 /** How Beacon talks to PostgreSQL (ignored for SQLite). */
 export interface DatabaseOptions {
   /** Connections each process keeps at most (BEACON_DB_POOL_SIZE). */
@@ -41,7 +61,19 @@ export interface Config {
   sessionTimeout: number;
   logLevel: string;
   limits: Limits;
+  rateLimit: RateLimitConfig;
+  timeouts: HttpTimeouts;
+  /** Deepest nesting of arrays/objects accepted in a JSON body (400 beyond). */
+  maxJsonDepth: number;
+  /** Milliseconds SIGTERM waits for in-flight requests before closing anyway. */
+  shutdownGraceMs: number;
 }
+
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = { perSecond: 1_000, burst: 2_000, redisUrl: undefined };
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 5_000, idleSocketMs: 30_000 };
+
+export const DEFAULT_MAX_JSON_DEPTH = 32;
 
 export const DEFAULT_LIMITS: Limits = {
   singleBodyBytes: 1024 * 1024,
@@ -112,6 +144,19 @@ export function loadConfig(env: Env = process.env): Config {
       attributesPerCall: integer(env, 'BEACON_MAX_ATTRIBUTES', DEFAULT_LIMITS.attributesPerCall, 1),
       attributeValueChars: integer(env, 'BEACON_MAX_STRING_CHARS', DEFAULT_LIMITS.attributeValueChars, 1),
     },
+    rateLimit: {
+      perSecond: integer(env, 'BEACON_RATE_LIMIT', DEFAULT_RATE_LIMIT.perSecond),
+      burst: integer(env, 'BEACON_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1),
+      redisUrl: optional(env, 'BEACON_REDIS_URL'),
+    },
+    timeouts: {
+      requestMs: integer(env, 'BEACON_REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs, 1),
+      headersMs: integer(env, 'BEACON_HEADERS_TIMEOUT_MS', DEFAULT_TIMEOUTS.headersMs, 1),
+      keepAliveMs: integer(env, 'BEACON_KEEP_ALIVE_TIMEOUT_MS', DEFAULT_TIMEOUTS.keepAliveMs, 1),
+      idleSocketMs: integer(env, 'BEACON_IDLE_SOCKET_TIMEOUT_MS', DEFAULT_TIMEOUTS.idleSocketMs, 1),
+    },
+    maxJsonDepth: integer(env, 'BEACON_MAX_JSON_DEPTH', DEFAULT_MAX_JSON_DEPTH, 1),
+    shutdownGraceMs: integer(env, 'BEACON_SHUTDOWN_GRACE_MS', 8_000, 0),
   };
 }
 

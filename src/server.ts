@@ -4,6 +4,7 @@ import { ensureDefaultProject } from './auth/bootstrap.js';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { openStore } from './store/open-store.js';
 
 function firstStartBanner(input: { publicKey: string; secretKey: string; port: number }): string {
@@ -23,30 +24,56 @@ function firstStartBanner(input: { publicKey: string; secretKey: string; port: n
   ].join('\n');
 }
 
+/** Hard stop: whatever happens, the process is gone this long after SIGTERM. */
+const EXIT_DEADLINE_MS = 10_000;
+const DRAIN_LINGER_MS = 300;
+
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config.databaseUrl, config.database);
   const bootstrap = await store.exclusive(() => ensureDefaultProject({ store, config, clock: systemClock }));
-  const app = await buildApp({ config, store, logger });
+  const metrics = createMetrics({ store, defaultMetrics: true });
+  const app = await buildApp({ config, store, logger, metrics });
   await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
   if (bootstrap.generated) {
     // Straight to stdout, never through the logger: keys must not reach log pipelines.
-    process.stdout.write(firstStartBanner({ ...bootstrap.generated, port: config.port }) + '\n');
+    process.stdout.write(firstStartBanner({ ...bootstrap.generated, port }) + '\n');
   }
-  logger.info({ port: config.port, engine: store.engine }, 'beacon listening');
+  logger.info({ port, engine: store.engine }, 'beacon listening');
 
   let stopping = false;
+  // SIGTERM: answer new requests with 503 (still listening, so a load balancer sees the 503
+  // rather than a refused connection), let running requests finish and commit, stop listening,
+  // close the database, exit. A second signal or the deadline forces the exit.
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => {
+      logger.error({ inFlight: app.drain.inFlight() }, 'shutdown deadline passed; exiting');
+      process.exit(1);
+    }, EXIT_DEADLINE_MS);
     force.unref();
+    logger.info({ signal, inFlight: app.drain.inFlight() }, 'shutting down: draining');
+    app.drain.start();
+    let code = 0;
     try {
+      const settled = await app.drain.settled(config.shutdownGraceMs);
+      if (!settled) logger.warn({ inFlight: app.drain.inFlight() }, 'requests still running after the grace period');
+      // Keep answering 503 a moment longer: a client that just got its 200 and sends again
+      // gets a clear 503 instead of a reset connection.
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_LINGER_MS));
       await app.close();
       await store.close();
+      logger.info('shut down cleanly');
+    } catch (error) {
+      code = 1;
+      logger.error({ err: { type: (error as Error).name, stack: (error as Error).stack } }, 'shutdown failed');
     } finally {
-      process.exit(0);
+      process.exit(code);
     }
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

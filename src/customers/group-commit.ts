@@ -10,7 +10,7 @@
 // items are retried one by one so that one bad item cannot fail the others; each caller then
 // gets its own item's outcome.
 import type { Clock } from '../clock.js';
-import type { Project, Store } from '../store/store.js';
+import type { IdentifyBatch, Project, Store } from '../store/store.js';
 import type { CustomerChanges } from './merge.js';
 
 export interface GroupCommitOptions {
@@ -18,6 +18,8 @@ export interface GroupCommitOptions {
   clock: Clock;
   /** Items per transaction at most; later arrivals wait for the next group. */
   maxGroup?: number;
+  /** Told about every batch after it commits. */
+  onStored?: (batch: IdentifyBatch) => void;
 }
 
 export interface GroupCommitStats {
@@ -55,12 +57,18 @@ export function createGroupCommit(options: GroupCommitOptions) {
   const stats: GroupCommitStats = { groups: 0, items: 0, fallbacks: 0 };
 
   async function write(projectId: number, group: readonly Pending[]): Promise<void> {
-    await store.customers.identify({
+    const batch: IdentifyBatch = {
       projectId,
       items: group.map((pending) => pending.changes),
       now: clock.now(),
       sessionTimeout: group[0]?.sessionTimeout ?? 0,
-    });
+    };
+    await store.customers.identify(batch);
+    try {
+      options.onStored?.(batch);
+    } catch {
+      // The batch is committed: a listener's failure must not fail (or retry) the calls in it.
+    }
   }
 
   /** The next group: the oldest items, up to maxGroup, sharing one session timeout. */

@@ -2,7 +2,7 @@
 import type { Clock } from '../clock.js';
 import type { Limits } from '../config.js';
 import { BeaconError, validationError, type FieldError } from '../errors.js';
-import type { Project, Store } from '../store/store.js';
+import type { CustomerSort, IdentifyBatch, ListOptions, Project, Store } from '../store/store.js';
 import { createGroupCommit } from './group-commit.js';
 import { toProfile, type CustomerChanges } from './merge.js';
 import { normaliseCustomer } from './normalise.js';
@@ -16,6 +16,8 @@ export interface CustomerServiceDeps {
   sessionTimeout: number;
   /** Most identify calls committed in one transaction (group commit). */
   maxGroup?: number;
+  /** Told about every stored batch after it commits (the traits catalog listens here). */
+  onStored?: (batch: IdentifyBatch) => void;
 }
 
 export interface BulkRejection {
@@ -34,6 +36,7 @@ export interface ListRequest {
   q?: string;
   limit?: number;
   cursor?: string;
+  sort?: string;
 }
 
 export interface ListPage {
@@ -44,6 +47,8 @@ export interface ListPage {
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 
+const SORTS: readonly CustomerSort[] = ['created', 'last_seen'];
+
 export function encodeCursor(id: number): string {
   return Buffer.from(`id:${id}`, 'utf8').toString('base64url');
 }
@@ -53,16 +58,29 @@ export function decodeCursor(cursor: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Position after a profile in last-seen order: its last_seen (`n` = never) and id. */
+export function encodeSeenCursor(position: { lastSeen: number | null; id: number }): string {
+  return Buffer.from(`seen:${position.lastSeen ?? 'n'}:${position.id}`, 'utf8').toString('base64url');
+}
+
+export function decodeSeenCursor(cursor: string): { lastSeen: number | null; id: number } | null {
+  const match = /^seen:(n|\d{1,15}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) return null;
+  return { lastSeen: match[1] === 'n' ? null : Number(match[1]), id: Number(match[2]) };
+}
+
 export type CustomerService = ReturnType<typeof createCustomerService>;
 
 export function createCustomerService(deps: CustomerServiceDeps) {
   const { store, clock, limits } = deps;
   const timeoutOf = (project: Project) => project.sessionTimeout ?? deps.sessionTimeout;
-  const groupCommit = createGroupCommit({ store, clock, maxGroup: deps.maxGroup });
+  const groupCommit = createGroupCommit({ store, clock, maxGroup: deps.maxGroup, onStored: deps.onStored });
 
   async function write(project: Project, items: CustomerChanges[]): Promise<void> {
     if (items.length === 0) return;
-    await store.customers.identify({ projectId: project.id, items, now: clock.now(), sessionTimeout: timeoutOf(project) });
+    const batch: IdentifyBatch = { projectId: project.id, items, now: clock.now(), sessionTimeout: timeoutOf(project) };
+    await store.customers.identify(batch);
+    deps.onStored?.(batch);
   }
 
   /** Validate items; the valid ones with their indexes, and a report for the rest. */
@@ -126,25 +144,28 @@ export function createCustomerService(deps: CustomerServiceDeps) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
         errors.push({ field: 'limit', message: `must be an integer from 1 to ${MAX_PAGE}` });
       }
-      let beforeId: number | undefined;
+      const sort = (request.sort === undefined || request.sort === '' ? 'created' : request.sort) as CustomerSort;
+      if (!SORTS.includes(sort)) errors.push({ field: 'sort', message: 'must be created or last_seen' });
+      const options: ListOptions = { email: request.email, q: request.q?.trim(), limit: limit + 1, sort };
       if (request.cursor !== undefined && request.cursor !== '') {
-        const decoded = decodeCursor(request.cursor);
-        if (decoded === null) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
-        else beforeId = decoded;
+        if (sort === 'last_seen') {
+          const decoded = decodeSeenCursor(request.cursor);
+          if (decoded === null) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API for sort=last_seen' });
+          else options.afterSeen = decoded;
+        } else {
+          const decoded = decodeCursor(request.cursor);
+          if (decoded === null) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
+          else options.beforeId = decoded;
+        }
       }
       if (errors.length > 0) throw validationError(errors);
-      const rows = await store.customers.list(project.id, {
-        email: request.email,
-        anonymousId: request.anonymousId,
-        q: request.q?.trim(),
-        limit: limit + 1,
-        beforeId,
-      });
+      const rows = await store.customers.list(project.id, { ...options, anonymousId: request.anonymousId });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
+      const more = rows.length > limit && last !== undefined;
       return {
         customers: page.map(toProfile),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+        next_cursor: !more ? null : sort === 'last_seen' ? encodeSeenCursor({ lastSeen: last.lastSeen, id: last.id }) : encodeCursor(last.id),
       };
     },
 

@@ -126,6 +126,12 @@ export const ListQuerySchema = Type.Object({
   email: Type.Optional(Type.String({ description: 'Exact email, case-insensitive.' })),
   q: Type.Optional(Type.String({ description: 'Substring of user_id, email or name, case-insensitive.' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-  cursor: Type.Optional(Type.String({ description: 'The `next_cursor` of the previous page.' })),
+  cursor: Type.Optional(Type.String({ description: 'The `next_cursor` of the previous page (of the same sort).' })),
+  sort: Type.Optional(
+    Type.Union([Type.Literal('created'), Type.Literal('last_seen')], {
+      default: 'created',
+      description: '`created`: newest profiles first. `last_seen`: most recently seen first, never-seen last.',
+    }),
+  ),
 });
 export type ListQuery = Static<typeof ListQuerySchema>;

@@ -5,6 +5,7 @@ import { authenticate, type Principal } from '../auth/keys.js';
 import { BeaconError } from '../errors.js';
 import type { KeyKind, Store } from '../store/store.js';
 import { assertOriginAllowed } from './cors.js';
+import { enforceRateLimit } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,9 +36,13 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Marks the hooks requireKey makes, so tests can tell which scope guards each route. */
+export const SCOPE_OF_HOOK = Symbol('beacon.scope');
+
 /**
  * Checks a presented key for a scope and puts the principal on the request. Browser calls to
- * ingest routes must also come from an origin the project allows (see cors.ts).
+ * ingest routes must also come from an origin the project allows (see cors.ts). Then the key's
+ * rate limit is applied, so every keyed route is limited, whoever calls this.
  */
 export async function authorise(store: Store, request: FastifyRequest, key: string | undefined, scope: Scope): Promise<void> {
   if (!key) {
@@ -55,6 +60,7 @@ export async function authorise(store: Store, request: FastifyRequest, key: stri
   }
   request.principal = result.principal;
   if (scope === 'ingest') assertOriginAllowed(request, result.principal);
+  await enforceRateLimit(request, `key:${result.principal.key.id}`);
 }
 
 export function requireKey(
@@ -62,9 +68,10 @@ export function requireKey(
   scope: Scope,
   findKey: (request: FastifyRequest) => string | undefined = presentedKey,
 ): preHandlerAsyncHookHandler {
-  return async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
+  const checkKey = async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
     await authorise(store, request, findKey(request), scope);
   };
+  return Object.assign(checkKey, { [SCOPE_OF_HOOK]: scope });
 }
 
 /** The authenticated principal; routes behind requireKey always have one. */

@@ -71,7 +71,7 @@ export function installCors(app: FastifyInstance, deps: { store: Store }): void 
     // Before authentication (401, 400) the origin is echoed so the page can read the error.
     if (request.principal && !allowedFor(request, request.principal, origin)) return payload;
     reply.header('access-control-allow-origin', origin);
-    reply.header('access-control-expose-headers', 'Retry-After');
+    reply.header('access-control-expose-headers', 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset');
     reply.header('vary', 'Origin');
     return payload;
   });

@@ -116,6 +116,7 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
         anonymousId: queryString(query, 'anonymous_id'),
         q: queryString(query, 'q'),
         cursor: queryString(query, 'cursor'),
+        sort: queryString(query, 'sort'),
         limit,
       });
       return success(page);

@@ -7,6 +7,7 @@ import { BeaconError } from '../errors.js';
 import type { SegmentIngest } from '../segment/segment-ingest.js';
 import type { Store } from '../store/store.js';
 import { presentedKey, principalOf, requireKey } from './auth.js';
+import { parseJsonBody } from './json-body.js';
 
 /** The write key: HTTP Basic username (Segment's libraries), `writeKey` in the body, or Beacon's own ways. */
 export function writeKeyOf(request: FastifyRequest): string | undefined {
@@ -44,9 +45,9 @@ export function registerSegmentRoutes(app: FastifyInstance, deps: { config: Conf
     // analytics.js and sendBeacon post JSON as text/plain to avoid a CORS preflight.
     scope.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
       try {
-        done(null, JSON.parse(body as string));
-      } catch {
-        done(new BeaconError('invalid_request', 'The body is not valid JSON.'), undefined);
+        done(null, parseJsonBody(body as string, config.maxJsonDepth));
+      } catch (error) {
+        done(error as Error, undefined);
       }
     });
     // Segment answers 400 to a body over its size limit; the parent handler does the rest.

@@ -6,7 +6,7 @@ import { CP_TAG_SOURCE } from '../tag/cp-tag-source.js';
 const ETAG = `"${createHash('sha256').update(CP_TAG_SOURCE).digest('base64url').slice(0, 16)}"`;
 
 export function registerTagRoutes(app: FastifyInstance) {
-  app.get('/cp.js', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/cp.js', { schema: { hide: true }, config: { public: true } }, async (request, reply) => {
     reply
       .header('content-type', 'application/javascript; charset=utf-8')
       .header('cache-control', 'public, max-age=300')

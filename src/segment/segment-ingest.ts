@@ -5,7 +5,7 @@ import type { Limits } from '../config.js';
 import type { CustomerChanges } from '../customers/merge.js';
 import { normaliseCustomer } from '../customers/normalise.js';
 import type { FieldError } from '../errors.js';
-import type { Project, Store } from '../store/store.js';
+import type { IdentifyBatch, Project, Store } from '../store/store.js';
 import { mapSegmentMessage, type MappedCustomer } from './map-message.js';
 
 export interface SegmentIngestDeps {
@@ -16,6 +16,8 @@ export interface SegmentIngestDeps {
   sessionTimeout: number;
   /** How long a messageId is remembered (Segment: 24 hours). */
   dedupeSeconds?: number;
+  /** Told about every stored batch after it commits (the traits catalog listens here). */
+  onStored?: (batch: IdentifyBatch) => void;
 }
 
 export interface SegmentReport {
@@ -87,14 +89,16 @@ export function createSegmentIngest(deps: SegmentIngestDeps) {
         messageIds.push(mapped.messageId);
       }
       if (items.length > 0) {
-        const outcome = await deps.store.customers.identify({
+        const batch: IdentifyBatch = {
           projectId: project.id,
           items,
           now: deps.clock.now(),
           sessionTimeout: project.sessionTimeout ?? deps.sessionTimeout,
           messageIds,
           dedupeSeconds,
-        });
+        };
+        const outcome = await deps.store.customers.identify(batch);
+        deps.onStored?.(batch);
         report.duplicates = outcome.duplicates;
         report.identified = items.length - outcome.duplicates;
       }

@@ -1,5 +1,7 @@
 // The narrow interfaces every database implements. All SQL lives under src/store/<engine>/.
 import type { CustomerChanges, ProfileRow } from '../customers/merge.js';
+import type { AttributeValue } from '../customers/schemas.js';
+import type { TraitFormat, TraitType } from '../traits/infer.js';
 
 /**
  * The database cannot be reached or did not answer in time (connection refused or lost,
@@ -65,20 +67,26 @@ export interface IdentifyOutcome {
   duplicates: number;
 }
 
+export type CustomerSort = 'created' | 'last_seen';
+
 export interface ListOptions {
   email?: string;
   anonymousId?: string;
   q?: string;
   limit: number;
-  /** Return profiles with `id` below this (pages run newest first). */
+  /** `created` (default): newest first by id. `last_seen`: most recently seen first, never-seen last, ties by id. */
+  sort?: CustomerSort;
+  /** sort `created`: return profiles with `id` below this. */
   beforeId?: number;
+  /** sort `last_seen`: return profiles after this one in (last_seen desc nulls last, id desc) order. */
+  afterSeen?: { lastSeen: number | null; id: number };
 }
 
 export interface CustomerStore {
   /** Resolve and merge every item atomically (one transaction, rules in src/customers/merge.ts). */
   identify(batch: IdentifyBatch): Promise<IdentifyOutcome>;
   getByUserId(projectId: number, userId: string): Promise<ProfileRow | null>;
-  /** Newest first (by id). */
+  /** Newest first (by id), or by last seen (see ListOptions.sort). */
   list(projectId: number, options: ListOptions): Promise<ProfileRow[]>;
   /** Hard delete; false when no profile has this user_id. */
   deleteByUserId(projectId: number, userId: string): Promise<boolean>;
@@ -101,6 +109,54 @@ export interface KeyStore {
   listForProject(projectId: number): Promise<ApiKeyRecord[]>;
   /** Revoke by display prefix within a project; the number of keys revoked. */
   revoke(input: { projectId: number; displayPrefix: string; now: number }): Promise<number>;
+  /**
+   * Revoke one active key of a project by id, in one statement that never revokes the project's
+   * last active secret key (that would lock the owner out).
+   */
+  revokeById(input: { projectId: number; id: number; now: number }): Promise<'revoked' | 'not_found' | 'last_secret'>;
+}
+
+export interface TraitRecord {
+  key: string;
+  displayName: string;
+  type: TraitType;
+  format: TraitFormat;
+  /** UNIX seconds. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** How many profiles hold a key right now, exact, computed on read. */
+export interface TraitUsage {
+  key: string;
+  customers: number;
+  /** A value some profile holds (used to infer a type for keys missing from the catalog). */
+  sample: AttributeValue;
+  /** Earliest first_seen and latest updated_at of those profiles. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface TraitStore {
+  /**
+   * Upsert observations in one transaction: new keys are inserted as given; for known keys only
+   * first/last seen widen. Type, format and display name of a known key never change here.
+   */
+  record(input: { projectId: number; traits: readonly TraitRecord[] }): Promise<void>;
+  /** The catalog, by key. */
+  list(projectId: number): Promise<TraitRecord[]>;
+  get(projectId: number, key: string): Promise<TraitRecord | null>;
+  usage(projectId: number): Promise<TraitUsage[]>;
+  /**
+   * One statement; null when the key is not in the catalog or its type is no longer
+   * `expectedType` (a concurrent change: the caller re-reads and decides again).
+   */
+  update(input: {
+    projectId: number;
+    key: string;
+    changes: { displayName?: string; type?: TraitType; format?: TraitFormat };
+    expectedType?: TraitType;
+  }): Promise<TraitRecord | null>;
 }
 
 export interface Store {
@@ -108,6 +164,7 @@ export interface Store {
   readonly customers: CustomerStore;
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
+  readonly traits: TraitStore;
   /** Apply pending schema migrations (safe to call from several processes at once). */
   migrate(): Promise<MigrationReport>;
   /**
@@ -117,5 +174,9 @@ export interface Store {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
+  /** Connection pool state for /metrics; engines without a pool may leave it out. */
+  poolStats?(): { total: number; idle: number; waiting: number };
+  /** Durability settings in force (e.g. SQLite journal_mode and synchronous), for tests and ops. */
+  durability?(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }

@@ -149,11 +149,16 @@ describe('malformed and oversized requests', () => {
     expect(await total()).toBe(0);
   });
 
-  it('survives deeply nested JSON without a 500', async () => {
+  it('refuses deeply nested JSON with 400 before building it, never a 500', async () => {
     const deep = '{"user_id":"d","custom_attributes":{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}}';
     const response = await post(h.app, '/customers', deep);
-    expect(response.status).toBe(422);
-    expect(response.body.errors[0].field).toBe('custom_attributes.a');
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].field).toBe('body');
+    // Nesting within the limit (BEACON_MAX_JSON_DEPTH, 32) reaches the customer rules: 422 naming the field.
+    const shallow = '{"user_id":"d","custom_attributes":{"a":' + '['.repeat(10) + ']'.repeat(10) + '}}';
+    const ruled = await post(h.app, '/customers', shallow);
+    expect(ruled.status).toBe(422);
+    expect(ruled.body.errors[0].field).toBe('custom_attributes.a');
   });
 
   it('answers unknown routes and customers with 404 envelopes', async () => {

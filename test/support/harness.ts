@@ -39,7 +39,8 @@ export async function startHarness(
   const store = options.store ?? (await openTestStore(dir));
   const clock = manualClock();
   const config = testConfig({ publicKey: PUBLIC_KEY, secretKey: SECRET_KEY, ...options.config });
-  const { project } = await ensureDefaultProject({ store, config, clock });
+  // exclusive: suites sharing one PostgreSQL database may bootstrap at the same moment.
+  const { project } = await store.exclusive(() => ensureDefaultProject({ store, config, clock }));
   const app = await buildApp({ config, store, clock: options.clock ?? clock, logger: options.logger });
   return {
     app,

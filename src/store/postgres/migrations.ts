@@ -77,4 +77,22 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       CREATE INDEX processed_messages_age ON processed_messages (project_id, received_at);
     `,
   },
+  {
+    version: 4,
+    name: 'traits catalog, customers by last seen',
+    sql: `
+      CREATE TABLE traits (
+        project_id integer NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        key text NOT NULL,
+        display_name text NOT NULL,
+        type text NOT NULL CHECK (type IN ('string', 'number', 'boolean', 'date')),
+        format text NOT NULL,
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL,
+        PRIMARY KEY (project_id, key)
+      );
+      -- GET /customers?sort=last_seen and its (last_seen, id) cursor.
+      CREATE INDEX customers_last_seen ON customers (project_id, last_seen DESC NULLS LAST, id DESC);
+    `,
+  },
 ];

@@ -20,7 +20,11 @@ import type {
   Project,
   ProjectStore,
   Store,
+  TraitRecord,
+  TraitStore,
+  TraitUsage,
 } from '../store.js';
+import type { TraitFormat, TraitType } from '../../traits/infer.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -68,6 +72,15 @@ interface KeyRecord {
   display_prefix: string;
   created_at: number;
   revoked_at: number | null;
+}
+
+interface TraitRow {
+  key: string;
+  display_name: string;
+  type: TraitType;
+  format: TraitFormat;
+  first_seen: number;
+  last_seen: number;
 }
 
 const CUSTOMER_COLUMNS =
@@ -209,7 +222,16 @@ export function listQuery(projectId: number, options: ListOptions): { text: stri
     values.push(value);
     return `$${values.length}`;
   };
-  if (options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
+  const bySeen = options.sort === 'last_seen';
+  if (!bySeen && options.beforeId !== undefined) where.push(`id < ${param(options.beforeId)}`);
+  if (bySeen && options.afterSeen) {
+    const id = param(options.afterSeen.id);
+    if (options.afterSeen.lastSeen === null) where.push(`last_seen IS NULL AND id < ${id}`);
+    else {
+      const seen = param(options.afterSeen.lastSeen);
+      where.push(`(last_seen < ${seen} OR (last_seen = ${seen} AND id < ${id}) OR last_seen IS NULL)`);
+    }
+  }
   if (options.email !== undefined) where.push(`email_lower = ${param(emailKey(options.email.trim()))}`);
   if (options.anonymousId !== undefined) where.push(`anonymous_id = ${param(options.anonymousId)}`);
   if (options.q !== undefined && options.q !== '') {
@@ -217,7 +239,8 @@ export function listQuery(projectId: number, options: ListOptions): { text: stri
     where.push(`(lower(user_id) LIKE ${q} OR email_lower LIKE ${q} OR ${NAME_SEARCH} LIKE ${q})`);
   }
   return {
-    text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${param(options.limit)}`,
+    text: `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')}
+      ORDER BY ${bySeen ? 'last_seen DESC NULLS LAST, id DESC' : 'id DESC'} LIMIT ${param(options.limit)}`,
     values,
   };
 }
@@ -258,6 +281,9 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: options.applicationName ?? 'beacon',
+    // A 200 means committed to disk: never let a server or role default of
+    // synchronous_commit=off acknowledge a commit that a database crash could lose.
+    options: '-c synchronous_commit=on',
     types,
   });
   // An idle connection that dies (server restart, network cut) is dropped by the pool; the next
@@ -457,6 +483,25 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     async listForProject(projectId) {
       return (await query<KeyRecord>('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(toKey);
     },
+    async revokeById({ projectId, id, now }) {
+      // Locking the project's active secret keys (FOR UPDATE) makes two concurrent
+      // revocations of its last two secret keys see each other: one of them is refused.
+      return transaction(async (client) => {
+        const secrets = await client.query<{ id: number }>(
+          `SELECT id FROM api_keys WHERE project_id = $1 AND kind = 'secret' AND revoked_at IS NULL ORDER BY id FOR UPDATE`,
+          [projectId],
+        );
+        const target = await client.query<{ kind: string }>(
+          'SELECT kind FROM api_keys WHERE project_id = $1 AND id = $2 AND revoked_at IS NULL',
+          [projectId, id],
+        );
+        const kind = target.rows[0]?.kind;
+        if (kind === undefined) return 'not_found' as const;
+        if (kind === 'secret' && secrets.rows.length <= 1) return 'last_secret' as const;
+        await client.query('UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND id = $3', [now, projectId, id]);
+        return 'revoked' as const;
+      });
+    },
     async revoke({ projectId, displayPrefix, now }) {
       const result = await query(
         'UPDATE api_keys SET revoked_at = $1 WHERE project_id = $2 AND display_prefix = $3 AND revoked_at IS NULL',
@@ -466,11 +511,86 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     },
   };
 
+  const TRAIT_COLUMNS = 'key, display_name, type, format, first_seen, last_seen';
+  const toTrait = (row: TraitRow): TraitRecord => ({
+    key: row.key,
+    displayName: row.display_name,
+    type: row.type,
+    format: row.format,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+  });
+
+  const traits: TraitStore = {
+    async record({ projectId, traits: rows }) {
+      if (rows.length === 0) return;
+      // Sorted by key, so concurrent batches from several processes lock rows in one order.
+      const sorted = [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      await transaction(async (client) => {
+        await client.query(
+          `INSERT INTO traits (project_id, key, display_name, type, format, first_seen, last_seen)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+           ON CONFLICT (project_id, key) DO UPDATE SET
+             first_seen = LEAST(traits.first_seen, excluded.first_seen),
+             last_seen = GREATEST(traits.last_seen, excluded.last_seen)`,
+          [
+            projectId,
+            sorted.map((t) => t.key),
+            sorted.map((t) => t.displayName),
+            sorted.map((t) => t.type),
+            sorted.map((t) => t.format),
+            sorted.map((t) => t.firstSeen),
+            sorted.map((t) => t.lastSeen),
+          ],
+        );
+      });
+    },
+    async list(projectId) {
+      // COLLATE "C": the same byte order as SQLite's, whatever the database's locale.
+      return (await query<TraitRow>(`SELECT ${TRAIT_COLUMNS} FROM traits WHERE project_id = $1 ORDER BY key COLLATE "C"`, [projectId])).rows.map(toTrait);
+    },
+    async get(projectId, key) {
+      const row = (await query<TraitRow>(`SELECT ${TRAIT_COLUMNS} FROM traits WHERE project_id = $1 AND key = $2`, [projectId, key])).rows[0];
+      return row ? toTrait(row) : null;
+    },
+    async usage(projectId) {
+      // Exact counts: one pass over the project's profiles; any one value per key as a sample.
+      const result = await query<{ key: string; customers: number; first_seen: number; last_seen: number; sample: string }>(
+        `SELECT j.key, count(*)::integer AS customers, min(c.first_seen) AS first_seen, max(c.updated_at) AS last_seen,
+           min(j.value::text) AS sample
+         FROM customers c, jsonb_each(c.custom_attributes) j
+         WHERE c.project_id = $1 GROUP BY j.key`,
+        [projectId],
+      );
+      return result.rows.map(
+        (row): TraitUsage => ({
+          key: row.key,
+          customers: row.customers,
+          sample: JSON.parse(row.sample) as AttributeValue,
+          firstSeen: row.first_seen,
+          lastSeen: row.last_seen,
+        }),
+      );
+    },
+    async update({ projectId, key, changes, expectedType }) {
+      const row = (
+        await query<TraitRow>(
+          `UPDATE traits SET display_name = coalesce($3, display_name), type = coalesce($4, type), format = coalesce($5, format)
+           WHERE project_id = $1 AND key = $2 AND ($6::text IS NULL OR type = $6)
+           RETURNING ${TRAIT_COLUMNS}`,
+          [projectId, key, changes.displayName ?? null, changes.type ?? null, changes.format ?? null, expectedType ?? null],
+        )
+      ).rows[0];
+      return row ? toTrait(row) : null;
+    },
+  };
+
   return {
     engine: 'postgres',
     customers,
     projects,
     keys,
+    traits,
     migrate,
     async exclusive(work) {
       // Its own connection, outside the pool: `work` may need every pooled connection.
@@ -489,6 +609,16 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         // Ending the session releases the lock even if the unlock cannot be sent.
         await client.end().catch(() => {});
       }
+    },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
+    async durability(): Promise<Record<string, string>> {
+      const result = await query<{ synchronous_commit: string; fsync: string; wal_level: string }>(
+        "SELECT current_setting('synchronous_commit') AS synchronous_commit, current_setting('fsync') AS fsync, current_setting('wal_level') AS wal_level",
+      );
+      const row = result.rows[0];
+      return row ? { synchronous_commit: row.synchronous_commit, fsync: row.fsync, wal_level: row.wal_level } : {};
     },
     async ping() {
       try {

@@ -43,7 +43,24 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX customers_project_order ON customers (project_id, id);
     `,
   },
-  // Version 2 is reserved for the traits table (another branch); versions apply by number.
+  {
+    version: 2,
+    name: 'traits catalog, customers by last seen',
+    sql: `
+      CREATE TABLE traits (
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('string', 'number', 'boolean', 'date')),
+        format TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (project_id, key)
+      ) WITHOUT ROWID;
+      -- SQLite sorts NULL lowest, so DESC puts never-seen profiles last, as the list wants.
+      CREATE INDEX customers_last_seen ON customers (project_id, last_seen DESC, id DESC);
+    `,
+  },
   {
     version: 3,
     name: 'anonymous ids, processed message ids, per-project CORS origins',

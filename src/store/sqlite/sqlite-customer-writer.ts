@@ -54,8 +54,10 @@ export function toRow(record: CustomerRecord): ProfileRow {
 export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => IdentifyOutcome {
   const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`);
   const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`);
+  // INDEXED BY: without statistics the planner would rather walk customers_last_seen (which
+  // yields this ORDER BY for free) than the email index, turning each lookup into a scan.
   const byEmail = db.prepare(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND email_lower = ?
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
      ORDER BY last_seen DESC NULLS LAST, id DESC`,
   );
   // Positional parameters: no per-row parameter object to build and walk.

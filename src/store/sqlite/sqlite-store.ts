@@ -15,7 +15,11 @@ import type {
   Project,
   ProjectStore,
   Store,
+  TraitRecord,
+  TraitStore,
+  TraitUsage,
 } from '../store.js';
+import type { TraitFormat, TraitType } from '../../traits/infer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS, toRow, type CustomerRecord } from './sqlite-customer-writer.js';
 import { createWriterClient } from './sqlite-writer-client.js';
@@ -37,6 +41,40 @@ interface KeyRecord {
   display_prefix: string;
   created_at: number;
   revoked_at: number | null;
+}
+
+interface TraitRow {
+  key: string;
+  display_name: string;
+  type: TraitType;
+  format: TraitFormat;
+  first_seen: number;
+  last_seen: number;
+}
+
+interface UsageRow {
+  key: string;
+  customers: number;
+  first_seen: number;
+  last_seen: number;
+  json_type: string;
+  value: string | number;
+}
+
+function toTrait(row: TraitRow): TraitRecord {
+  return {
+    key: row.key,
+    displayName: row.display_name,
+    type: row.type,
+    format: row.format,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+  };
+}
+
+function toUsage(row: UsageRow): TraitUsage {
+  const sample = row.json_type === 'true' ? true : row.json_type === 'false' ? false : row.value;
+  return { key: row.key, customers: row.customers, sample, firstSeen: row.first_seen, lastSeen: row.last_seen };
 }
 
 function toProject(record: ProjectRecord): Project {
@@ -134,7 +172,15 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     },
     async list(projectId, options: ListOptions) {
       const where = ['project_id = @projectId'];
-      if (options.beforeId !== undefined) where.push('id < @beforeId');
+      const bySeen = options.sort === 'last_seen';
+      if (!bySeen && options.beforeId !== undefined) where.push('id < @beforeId');
+      if (bySeen && options.afterSeen) {
+        where.push(
+          options.afterSeen.lastSeen === null
+            ? 'last_seen IS NULL AND id < @seenId'
+            : '(last_seen < @seenAt OR (last_seen = @seenAt AND id < @seenId) OR last_seen IS NULL)',
+        );
+      }
       if (options.email !== undefined) where.push('email_lower = @email');
       if (options.anonymousId !== undefined) where.push('anonymous_id = @anonymousId');
       if (options.q !== undefined && options.q !== '') {
@@ -144,10 +190,16 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
         );
       }
       const records = db
-        .prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`)
+        .prepare(
+          `SELECT ${CUSTOMER_COLUMNS} FROM customers ${options.email !== undefined ? 'INDEXED BY customers_email' : ''}
+           WHERE ${where.join(' AND ')}
+           ORDER BY ${bySeen ? 'last_seen DESC, id DESC' : 'id DESC'} LIMIT @limit`,
+        )
         .all({
           projectId,
           beforeId: options.beforeId,
+          seenAt: options.afterSeen?.lastSeen ?? undefined,
+          seenId: options.afterSeen?.id,
           email: options.email === undefined ? undefined : emailKey(options.email.trim()),
           anonymousId: options.anonymousId,
           q: options.q ? likePattern(options.q) : undefined,
@@ -205,10 +257,82 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async listForProject(projectId) {
       return (db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id').all(projectId) as KeyRecord[]).map(toKey);
     },
+    async revokeById({ projectId, id, now }) {
+      const changed = db
+        .prepare(
+          `UPDATE api_keys SET revoked_at = @now
+           WHERE project_id = @projectId AND id = @id AND revoked_at IS NULL
+             AND (kind <> 'secret' OR (SELECT count(*) FROM api_keys
+                   WHERE project_id = @projectId AND kind = 'secret' AND revoked_at IS NULL) > 1)`,
+        )
+        .run({ projectId, id, now }).changes;
+      if (changed > 0) return 'revoked';
+      const record = db.prepare('SELECT kind, revoked_at FROM api_keys WHERE project_id = ? AND id = ?').get(projectId, id) as
+        | Pick<KeyRecord, 'kind' | 'revoked_at'>
+        | undefined;
+      return record && record.revoked_at === null && record.kind === 'secret' ? 'last_secret' : 'not_found';
+    },
     async revoke({ projectId, displayPrefix, now }) {
       return db
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE project_id = ? AND display_prefix = ? AND revoked_at IS NULL')
         .run(now, projectId, displayPrefix).changes;
+    },
+  };
+
+  const traitSql = {
+    record: db.prepare(
+      `INSERT INTO traits (project_id, key, display_name, type, format, first_seen, last_seen)
+       VALUES (@projectId, @key, @displayName, @type, @format, @firstSeen, @lastSeen)
+       ON CONFLICT (project_id, key) DO UPDATE SET
+         first_seen = min(first_seen, excluded.first_seen),
+         last_seen = max(last_seen, excluded.last_seen)`,
+    ),
+    list: db.prepare('SELECT key, display_name, type, format, first_seen, last_seen FROM traits WHERE project_id = ? ORDER BY key'),
+    get: db.prepare('SELECT key, display_name, type, format, first_seen, last_seen FROM traits WHERE project_id = ? AND key = ?'),
+    // Exact counts: one pass over the project's profiles. SQLite takes the bare columns
+    // (json_type, value) from one row of each group, which is all a type proposal needs.
+    usage: db.prepare(
+      `SELECT j.key AS key, count(*) AS customers, min(c.first_seen) AS first_seen, max(c.updated_at) AS last_seen,
+         j.type AS json_type, j.value AS value
+       FROM customers c, json_each(c.custom_attributes) j
+       WHERE c.project_id = ? GROUP BY j.key`,
+    ),
+    update: db.prepare(
+      `UPDATE traits SET display_name = coalesce(@displayName, display_name), type = coalesce(@type, type),
+         format = coalesce(@format, format)
+       WHERE project_id = @projectId AND key = @key AND (@expectedType IS NULL OR type = @expectedType)`,
+    ),
+  };
+  const recordTraits = db.transaction((projectId: number, rows: readonly TraitRecord[]) => {
+    for (const row of rows) traitSql.record.run({ projectId, ...row });
+  });
+
+  const traits: TraitStore = {
+    async record({ projectId, traits: rows }) {
+      if (rows.length > 0) recordTraits.immediate(projectId, rows);
+    },
+    async list(projectId) {
+      return (traitSql.list.all(projectId) as TraitRow[]).map(toTrait);
+    },
+    async get(projectId, key) {
+      const row = traitSql.get.get(projectId, key) as TraitRow | undefined;
+      return row ? toTrait(row) : null;
+    },
+    async usage(projectId) {
+      return (traitSql.usage.all(projectId) as UsageRow[]).map(toUsage);
+    },
+    async update({ projectId, key, changes, expectedType }) {
+      const info = traitSql.update.run({
+        projectId,
+        key,
+        expectedType: expectedType ?? null,
+        displayName: changes.displayName ?? null,
+        type: changes.type ?? null,
+        format: changes.format ?? null,
+      });
+      if (info.changes === 0) return null;
+      const row = traitSql.get.get(projectId, key) as TraitRow | undefined;
+      return row ? toTrait(row) : null;
     },
   };
 
@@ -217,6 +341,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     customers,
     projects,
     keys,
+    traits,
     async migrate() {
       return migrate();
     },
@@ -229,6 +354,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       } catch {
         return false;
       }
+    },
+    poolStats() {
+      return { total: db.open ? 1 : 0, idle: db.open && !db.inTransaction ? 1 : 0, waiting: 0 };
+    },
+    async durability() {
+      const journalMode = String(db.pragma('journal_mode', { simple: true }));
+      const synchronous = ['off', 'normal', 'full', 'extra'][Number(db.pragma('synchronous', { simple: true }))] ?? 'unknown';
+      return { journal_mode: journalMode, synchronous };
     },
     async close() {
       await writer.close();
