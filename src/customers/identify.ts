@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Limits } from '../config.js';
 import { BeaconError, validationError, type FieldError } from '../errors.js';
 import type { CustomerSort, IdentifyBatch, ListOptions, Project, Store } from '../store/store.js';
+import { createGroupCommit } from './group-commit.js';
 import { toProfile, type CustomerChanges } from './merge.js';
 import { normaliseCustomer } from './normalise.js';
 import type { Profile } from './schemas.js';
@@ -13,6 +14,8 @@ export interface CustomerServiceDeps {
   limits: Limits;
   /** Server-wide session timeout in seconds; a project's own setting wins. */
   sessionTimeout: number;
+  /** Most identify calls committed in one transaction (group commit). */
+  maxGroup?: number;
   /** Told about every stored batch after it commits (the traits catalog listens here). */
   onStored?: (batch: IdentifyBatch) => void;
 }
@@ -71,6 +74,7 @@ export type CustomerService = ReturnType<typeof createCustomerService>;
 export function createCustomerService(deps: CustomerServiceDeps) {
   const { store, clock, limits } = deps;
   const timeoutOf = (project: Project) => project.sessionTimeout ?? deps.sessionTimeout;
+  const groupCommit = createGroupCommit({ store, clock, maxGroup: deps.maxGroup, onStored: deps.onStored });
 
   async function write(project: Project, items: CustomerChanges[]): Promise<void> {
     if (items.length === 0) return;
@@ -92,12 +96,19 @@ export function createCustomerService(deps: CustomerServiceDeps) {
   }
 
   return {
-    /** One identify call. Throws a `validation_failed` BeaconError and stores nothing when invalid. */
+    /**
+     * One identify call. Throws a `validation_failed` BeaconError and stores nothing when invalid.
+     * Resolves only after the call is committed, together with the calls that arrived alongside
+     * it (see group-commit.ts).
+     */
     async identify(project: Project, input: unknown): Promise<void> {
       const result = normaliseCustomer(input, { limits, defaultRegion: project.defaultRegion });
       if (!result.ok) throw validationError(result.errors);
-      await write(project, [result.value]);
+      await groupCommit.submit(project, result.value, timeoutOf(project));
     },
+
+    /** Group-commit counters, for the benchmark and diagnostics. */
+    groupCommitStats: () => groupCommit.stats(),
 
     /**
      * Many identify calls, applied in array order in one transaction. Invalid items are reported

@@ -1,14 +1,14 @@
 // Embedded store: one SQLite file in WAL mode, synchronous=FULL so a 200 survives a crash.
+// Identify transactions run on a writer thread (sqlite-writer.ts) so that waiting for their
+// fsync never stalls the event loop; reads and the rare other writes use this thread's connection.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AttributeValue } from '../../customers/schemas.js';
-import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
+import { emailKey } from '../../customers/merge.js';
 import type {
   ApiKeyRecord,
   CustomerStore,
   IdentifyBatch,
-  IdentifyOutcome,
   KeyStore,
   ListOptions,
   MigrationReport,
@@ -22,23 +22,8 @@ import type {
 } from '../store.js';
 import type { TraitFormat, TraitType } from '../../traits/infer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-
-interface CustomerRecord {
-  id: number;
-  user_id: string | null;
-  anonymous_id: string | null;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  phone: string | null;
-  signed_up_at: number | null;
-  ip: string | null;
-  custom_attributes: string;
-  first_seen: number;
-  last_seen: number | null;
-  sessions: number;
-  updated_at: number;
-}
+import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS, toRow, type CustomerRecord } from './sqlite-customer-writer.js';
+import { createWriterClient } from './sqlite-writer-client.js';
 
 interface ProjectRecord {
   id: number;
@@ -93,33 +78,6 @@ function toUsage(row: UsageRow): TraitUsage {
   return { key: row.key, customers: row.customers, sample, firstSeen: row.first_seen, lastSeen: row.last_seen };
 }
 
-const CUSTOMER_COLUMNS =
-  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
-
-function parseAttributes(json: string): Record<string, AttributeValue> {
-  // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
-  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
-}
-
-function toRow(record: CustomerRecord): ProfileRow {
-  return {
-    id: record.id,
-    userId: record.user_id,
-    anonymousId: record.anonymous_id,
-    email: record.email,
-    firstName: record.first_name,
-    lastName: record.last_name,
-    phone: record.phone,
-    signedUpAt: record.signed_up_at,
-    ip: record.ip,
-    attributes: parseAttributes(record.custom_attributes),
-    firstSeen: record.first_seen,
-    lastSeen: record.last_seen,
-    sessions: record.sessions,
-    updatedAt: record.updated_at,
-  };
-}
-
 function toProject(record: ProjectRecord): Project {
   return {
     id: record.id,
@@ -155,14 +113,16 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
-export function openSqliteStore(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export interface SqliteStoreOptions {
+  /** Run identify transactions on a writer thread (default; not possible for `:memory:`). */
+  writerThread?: boolean;
+}
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // FULL: every commit is fsynced before the 200, so it survives a crash and a power cut.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  configureConnection(db);
 
   function migrate(): MigrationReport {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
@@ -189,78 +149,24 @@ export function openSqliteStore(path: string): Store {
 
   const q = {
     byUserId: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`),
-    byAnonymousId: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`),
-    // INDEXED BY: without statistics the planner would rather walk customers_last_seen (which
-    // yields this ORDER BY for free) than the email index, turning each lookup into a scan.
-    byEmail: db.prepare(
-      `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
-       ORDER BY last_seen DESC NULLS LAST, id DESC`,
-    ),
-    insert: db.prepare(
-      `INSERT INTO customers (project_id, user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
-         custom_attributes, first_seen, last_seen, sessions, updated_at)
-       VALUES (@projectId, @userId, @anonymousId, @email, @emailLower, @firstName, @lastName, @phone, @signedUpAt, @ip,
-         @attributes, @firstSeen, @lastSeen, @sessions, @updatedAt)`,
-    ),
-    update: db.prepare(
-      `UPDATE customers SET user_id = @userId, anonymous_id = @anonymousId, email = @email, email_lower = @emailLower, first_name = @firstName,
-         last_name = @lastName, phone = @phone, signed_up_at = @signedUpAt, ip = @ip, custom_attributes = @attributes,
-         last_seen = @lastSeen, sessions = @sessions, updated_at = @updatedAt
-       WHERE id = @id`,
-    ),
     delete: db.prepare('DELETE FROM customers WHERE project_id = ? AND user_id = ?'),
     scan: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
-    deleteById: db.prepare('DELETE FROM customers WHERE id = ?'),
-    // Inserts, or re-claims an id last seen before the cutoff; 0 changes = a duplicate.
-    claimMessage: db.prepare(
-      `INSERT INTO processed_messages (project_id, message_id, received_at) VALUES (@projectId, @messageId, @now)
-       ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
-       WHERE processed_messages.received_at <= @cutoff`,
-    ),
-    forgetMessages: db.prepare('DELETE FROM processed_messages WHERE project_id = ? AND received_at <= ?'),
+    keyByHash: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
+    projectById: db.prepare('SELECT * FROM projects WHERE id = ?'),
   };
 
-  const identifyTx = db.transaction((batch: IdentifyBatch): IdentifyOutcome => {
-    const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
-    const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
-    if (batch.messageIds) q.forgetMessages.run(batch.projectId, cutoff);
-    let duplicates = 0;
-    batch.items.forEach((item, index) => {
-      const messageId = batch.messageIds?.[index];
-      if (messageId !== undefined && q.claimMessage.run({ projectId: batch.projectId, messageId, now: batch.now, cutoff }).changes === 0) {
-        duplicates += 1;
-        return;
-      }
-      const byUserIdRecord =
-        item.userId !== undefined ? (q.byUserId.get(batch.projectId, item.userId) as CustomerRecord | undefined) : undefined;
-      const byAnonymousRecord =
-        item.anonymousId !== undefined ? (q.byAnonymousId.get(batch.projectId, item.anonymousId) as CustomerRecord | undefined) : undefined;
-      const byEmail = needsEmailLookup(item, byUserIdRecord !== undefined)
-        ? (q.byEmail.all(batch.projectId, emailKey(item.email as string)) as CustomerRecord[])
-        : [];
-      const { target, absorb, changes } = resolveIdentity(item, {
-        byUserId: byUserIdRecord ? toRow(byUserIdRecord) : undefined,
-        byEmail: byEmail.map(toRow),
-        byAnonymousId: byAnonymousRecord ? toRow(byAnonymousRecord) : undefined,
-      });
-      if (absorb) q.deleteById.run(absorb.id);
-      const base = target && absorb ? absorbProfile(target, absorb) : target;
-      const next = applyChanges(base, changes, ctx);
-      const params = {
-        ...next,
-        projectId: batch.projectId,
-        emailLower: next.email === null ? null : emailKey(next.email),
-        attributes: JSON.stringify(next.attributes),
-      };
-      if (target) q.update.run(params);
-      else q.insert.run(params);
-    });
-    return { duplicates };
-  });
+  // Every identify goes through one writer, in the order the calls were made.
+  const writer =
+    options.writerThread === false || memory
+      ? (() => {
+          const identify = createCustomerWriter(db);
+          return { identify: async (batch: IdentifyBatch) => identify(batch), close: async () => {} };
+        })()
+      : createWriterClient(path);
 
   const customers: CustomerStore = {
-    async identify(batch) {
-      return identifyTx.immediate(batch);
+    identify(batch) {
+      return writer.identify(batch);
     },
     async getByUserId(projectId, userId) {
       const record = q.byUserId.get(projectId, userId) as CustomerRecord | undefined;
@@ -321,7 +227,7 @@ export function openSqliteStore(path: string): Store {
       return record ? toProject(record) : null;
     },
     async findById(id) {
-      const record = db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRecord | undefined;
+      const record = q.projectById.get(id) as ProjectRecord | undefined;
       return record ? toProject(record) : null;
     },
     async list() {
@@ -350,7 +256,7 @@ export function openSqliteStore(path: string): Store {
       return { id: Number(info.lastInsertRowid), projectId, kind, hash, displayPrefix, createdAt: now, revokedAt: null };
     },
     async findByHash(hash) {
-      const record = db.prepare('SELECT * FROM api_keys WHERE key_hash = ?').get(hash) as KeyRecord | undefined;
+      const record = q.keyByHash.get(hash) as KeyRecord | undefined;
       return record ? toKey(record) : null;
     },
     async listForProject(projectId) {
@@ -463,6 +369,7 @@ export function openSqliteStore(path: string): Store {
       return { journal_mode: journalMode, synchronous };
     },
     async close() {
+      await writer.close();
       if (db.open) db.close();
     },
   };

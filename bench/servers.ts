@@ -1,0 +1,82 @@
+// Starts the servers under test as real child processes and watches their memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface RunningServer {
+  url: string;
+  pid: number;
+  /** Peak resident set size so far (kernel VmHWM), bytes. */
+  peakRss(): number;
+  /** Current resident set size, bytes. */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr()}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server did not answer /healthz within 30 s: ${stderr()}`);
+}
+
+export async function startServer(input: { args: string[]; env?: Record<string, string> }): Promise<RunningServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, input.args, {
+    env: { ...process.env, ...input.env, PORT: String(port), HOST: '127.0.0.1' },
+    // Beacon logs one line per request to stdout, as deployed; /dev/null takes it.
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors = (errors + chunk.toString('utf8')).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(url, child, () => errors);
+  const pid = child.pid as number;
+  let lastPeak = 0;
+  return {
+    url,
+    pid,
+    peakRss: () => (lastPeak = Math.max(lastPeak, statusField(pid, 'VmHWM'))),
+    rss: () => statusField(pid, 'VmRSS'),
+    async stop() {
+      lastPeak = Math.max(lastPeak, statusField(pid, 'VmHWM'));
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// The identify transaction on SQLite: resolve each item to a profile and write it, in order,
+// inside one IMMEDIATE transaction. Used by the writer thread (sqlite-writer.ts) and, for
+// in-memory databases, directly on the caller's connection.
+import type Database from 'better-sqlite3';
+import type { AttributeValue } from '../../customers/schemas.js';
+import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
+import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
+
+export interface CustomerRecord {
+  id: number;
+  user_id: string | null;
+  anonymous_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  signed_up_at: number | null;
+  ip: string | null;
+  custom_attributes: string;
+  first_seen: number;
+  last_seen: number | null;
+  sessions: number;
+  updated_at: number;
+}
+
+export const CUSTOMER_COLUMNS =
+  'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
+
+function parseAttributes(json: string): Record<string, AttributeValue> {
+  // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
+  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
+}
+
+export function toRow(record: CustomerRecord): ProfileRow {
+  return {
+    id: record.id,
+    userId: record.user_id,
+    anonymousId: record.anonymous_id,
+    email: record.email,
+    firstName: record.first_name,
+    lastName: record.last_name,
+    phone: record.phone,
+    signedUpAt: record.signed_up_at,
+    ip: record.ip,
+    attributes: parseAttributes(record.custom_attributes),
+    firstSeen: record.first_seen,
+    lastSeen: record.last_seen,
+    sessions: record.sessions,
+    updatedAt: record.updated_at,
+  };
+}
+
+/** Prepares the statements once; the returned function runs one batch as one transaction. */
+export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => IdentifyOutcome {
+  const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`);
+  const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`);
+  // INDEXED BY: without statistics the planner would rather walk customers_last_seen (which
+  // yields this ORDER BY for free) than the email index, turning each lookup into a scan.
+  const byEmail = db.prepare(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
+     ORDER BY last_seen DESC NULLS LAST, id DESC`,
+  );
+  // Positional parameters: no per-row parameter object to build and walk.
+  const insert = db.prepare(
+    `INSERT INTO customers (project_id, user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
+       custom_attributes, first_seen, last_seen, sessions, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const update = db.prepare(
+    `UPDATE customers SET user_id = ?, anonymous_id = ?, email = ?, email_lower = ?, first_name = ?, last_name = ?, phone = ?,
+       signed_up_at = ?, ip = ?, custom_attributes = ?, last_seen = ?, sessions = ?, updated_at = ?
+     WHERE id = ?`,
+  );
+  const deleteById = db.prepare('DELETE FROM customers WHERE id = ?');
+  // Inserts, or re-claims an id last seen before the cutoff; 0 changes = a duplicate.
+  const claimMessage = db.prepare(
+    `INSERT INTO processed_messages (project_id, message_id, received_at) VALUES (@projectId, @messageId, @now)
+     ON CONFLICT (project_id, message_id) DO UPDATE SET received_at = excluded.received_at
+     WHERE processed_messages.received_at <= @cutoff`,
+  );
+  const forgetMessages = db.prepare('DELETE FROM processed_messages WHERE project_id = ? AND received_at <= ?');
+
+  const run = db.transaction((batch: IdentifyBatch): IdentifyOutcome => {
+    const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
+    const projectId = batch.projectId;
+    const cutoff = batch.now - (batch.dedupeSeconds ?? 0);
+    if (batch.messageIds) forgetMessages.run(projectId, cutoff);
+    let duplicates = 0;
+    for (let index = 0; index < batch.items.length; index += 1) {
+      const item = batch.items[index] as IdentifyBatch['items'][number];
+      const messageId = batch.messageIds?.[index];
+      if (messageId !== undefined && claimMessage.run({ projectId, messageId, now: batch.now, cutoff }).changes === 0) {
+        duplicates += 1;
+        continue;
+      }
+      const byUserIdRecord = item.userId !== undefined ? (byUserId.get(projectId, item.userId) as CustomerRecord | undefined) : undefined;
+      const byAnonymousRecord =
+        item.anonymousId !== undefined ? (byAnonymousId.get(projectId, item.anonymousId) as CustomerRecord | undefined) : undefined;
+      const byEmailRecords = needsEmailLookup(item, byUserIdRecord !== undefined)
+        ? (byEmail.all(projectId, emailKey(item.email as string)) as CustomerRecord[])
+        : [];
+      const { target, absorb, changes } = resolveIdentity(item, {
+        byUserId: byUserIdRecord ? toRow(byUserIdRecord) : undefined,
+        byEmail: byEmailRecords.map(toRow),
+        byAnonymousId: byAnonymousRecord ? toRow(byAnonymousRecord) : undefined,
+      });
+      if (absorb) deleteById.run(absorb.id);
+      const base = target && absorb ? absorbProfile(target, absorb) : target;
+      const next = applyChanges(base, changes, ctx);
+      const emailLower = next.email === null ? null : emailKey(next.email);
+      const attributes = JSON.stringify(next.attributes);
+      if (target) {
+        update.run(
+          next.userId, next.anonymousId, next.email, emailLower, next.firstName, next.lastName, next.phone,
+          next.signedUpAt, next.ip, attributes, next.lastSeen, next.sessions, next.updatedAt, next.id,
+        );
+      } else {
+        insert.run(
+          projectId, next.userId, next.anonymousId, next.email, emailLower, next.firstName, next.lastName, next.phone,
+          next.signedUpAt, next.ip, attributes, next.firstSeen, next.lastSeen, next.sessions, next.updatedAt,
+        );
+      }
+    }
+    return { duplicates };
+  });
+  return (batch) => run.immediate(batch);
+}
+
+/** The connection settings every Beacon SQLite connection uses. */
+export function configureConnection(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // FULL: every commit is fsynced before the 200, so it survives a crash and a power cut.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
