@@ -151,6 +151,7 @@ Examples:
             mapping,
             dryRun: options.dryRun === true,
             batchSize: options.batchSize,
+            overlap: context.store.engine === 'sqlite',
             rejects,
             onProgress: (current) => progress.update(current),
           });

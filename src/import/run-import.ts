@@ -43,6 +43,11 @@ export interface ImportOptions {
   /** Rows per transaction. */
   batchSize: number;
   rejects: RejectSink;
+  /**
+   * Read and validate the next batch while the store writes the previous one. Only for stores
+   * that apply batches strictly in the order they receive them (SQLite: one writer thread).
+   */
+  overlap?: boolean;
   /** Called after every batch. */
   onProgress?: (stats: ImportStats) => void;
 }
@@ -62,29 +67,41 @@ export async function runImport(options: ImportOptions): Promise<ImportStats> {
   stats.format = options.format ?? detectFormat({ name: options.name, head });
 
   let batch: Pending[] = [];
+  // The previous batch: validated and handed to the store, possibly still being written.
+  let previous: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (batch.length === 0) return;
     const current = batch;
     batch = [];
     const calls: Pending[] = current.filter((pending) => 'input' in pending);
-    const result = await options.service.identifyEach(
+    // Validation runs now; the write is queued behind the previous batch's.
+    const submitted = options.service.identifyEach(
       options.project,
       calls.map((pending) => ('input' in pending ? pending.input : null)),
       { dryRun: options.dryRun },
     );
-    stats.accepted += result.accepted;
-    const rejectedCalls = new Map<Pending, FieldError[]>();
-    for (const rejection of result.rejected) rejectedCalls.set(calls[rejection.index] as Pending, rejection.errors);
-    // Rejects go out in input order, whichever stage caught them.
-    for (const pending of current) {
-      const errors = 'errors' in pending ? pending.errors : rejectedCalls.get(pending);
-      if (!errors) continue;
-      stats.rejected += 1;
-      await options.rejects.write({ line: pending.line, errors, record: pending.record });
-    }
-    options.onProgress?.(stats);
+    submitted.catch(() => {}); // reported through `done` below
+    const report = async (result: Awaited<typeof submitted>) => {
+      stats.accepted += result.accepted;
+      const rejectedCalls = new Map<Pending, FieldError[]>();
+      for (const rejection of result.rejected) rejectedCalls.set(calls[rejection.index] as Pending, rejection.errors);
+      // Rejects go out in input order, whichever stage caught them.
+      for (const pending of current) {
+        const errors = 'errors' in pending ? pending.errors : rejectedCalls.get(pending);
+        if (!errors) continue;
+        stats.rejected += 1;
+        await options.rejects.write({ line: pending.line, errors, record: pending.record });
+      }
+      options.onProgress?.(stats);
+    };
+    const done = previous.then(() => submitted).then(report);
+    done.catch(() => {}); // awaited by the next flush or at the end
+    const before = previous;
+    previous = done;
+    // With `overlap`, the reader goes on to the next batch while this one is written (the
+    // store applies batches in the order they were handed to it); memory holds two batches.
+    await (options.overlap ? before : done);
   };
-
   const mapRecord = createMapper(options.mapping);
   let checkedColumns = false;
   for await (const item of readRecords(stats.format, chunks) as AsyncGenerator<SourceItem>) {
@@ -106,6 +123,7 @@ export async function runImport(options: ImportOptions): Promise<ImportStats> {
     if (batch.length >= options.batchSize) await flush();
   }
   await flush();
+  await previous;
   options.onProgress?.(stats);
   return stats;
 }
