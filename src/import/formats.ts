@@ -72,15 +72,17 @@ export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<So
     nextLine += newlines + 1;
     return line;
   };
-  const skipped: SourceItem[] = [];
+  // Unreadable records, each with the number of good records the parser had emitted before it,
+  // so that lines are counted in parse order. (No on_record hook: csv-parse builds a full info
+  // object for every record it calls one with, a good part of its cost.)
+  const skipped: { before: number; raw: string | undefined; error: string }[] = [];
   const parser = parseCsv({
     bom: true,
     raw: true,
     relax_column_count: true,
     skip_records_with_error: true,
-    on_record: (wrapped: { record: string[]; raw: string }) => ({ fields: wrapped.record, line: advance(wrapped.raw) }),
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      skipped.push({ line: advance(raw), error: `is not valid CSV: ${error?.message ?? 'unreadable record'}`, raw });
+      skipped.push({ before: parser.info.records, raw, error: `is not valid CSV: ${error?.message ?? 'unreadable record'}` });
       return undefined;
     },
   } as unknown as Options);
@@ -88,11 +90,18 @@ export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<So
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);
 
+  const skippedItem = (): SourceItem => {
+    const skip = skipped.shift() as (typeof skipped)[number];
+    return { line: advance(skip.raw), error: skip.error, raw: skip.raw };
+  };
   let header: string[] | null = null;
+  let good = 0;
   try {
-    for await (const { fields, line } of parser as AsyncIterable<{ fields: string[]; line: number }>) {
+    for await (const { record: fields, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
       // The parser reports unreadable records as it meets them; keep them in file order.
-      while (skipped.length > 0 && (skipped[0] as SourceItem).line < line) yield skipped.shift() as SourceItem;
+      while (skipped.length > 0 && (skipped[0] as (typeof skipped)[number]).before <= good) yield skippedItem();
+      good += 1;
+      const line = advance(raw);
       if (fields.length === 1 && fields[0] === '') continue; // a blank line
       if (header === null) {
         header = fields.map((name) => name.trim());
@@ -107,7 +116,7 @@ export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<So
       for (let i = 0; i < header.length; i += 1) row[header[i] as string] = fields[i];
       yield { line, record: row, text: true };
     }
-    while (skipped.length > 0) yield skipped.shift() as SourceItem;
+    while (skipped.length > 0) yield skippedItem();
   } finally {
     source.unpipe(parser);
     source.destroy();
