@@ -1,6 +1,5 @@
 // Picks the store from DATABASE_URL: `postgres://…` selects PostgreSQL, anything else is an SQLite file.
 import { DEFAULT_DATABASE_OPTIONS, type DatabaseOptions } from '../config.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore, sqlitePathFromUrl } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -15,6 +14,8 @@ export interface OpenStoreOptions extends Partial<DatabaseOptions> {
 
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(databaseUrl)) {
+    // Loaded on demand: an SQLite deployment (and every CLI run against one) never loads pg.
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     const store = openPostgresStore({
       connectionString: databaseUrl,
       poolSize: options.poolSize ?? DEFAULT_DATABASE_OPTIONS.poolSize,
