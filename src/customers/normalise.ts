@@ -83,13 +83,16 @@ export function splitName(name: string): { first: string; last: string | null } 
   return { first: match[1] as string, last: last === '' ? null : last };
 }
 
+const WHOLE_TEXT = { extract: false } as const;
+
 export function normalisePhone(raw: string, defaultRegion?: string | null): string | null {
   const digits = raw.replace(/\D/g, '');
   if (digits.length === 0 || digits.length > 17) return null;
-  const parsed = parsePhoneNumberFromString(raw, {
-    defaultCountry: (defaultRegion ?? undefined) as CountryCode | undefined,
-    extract: false,
-  });
+  // The library copies its options object key by key on every call: pass no more keys than needed.
+  const parsed = parsePhoneNumberFromString(
+    raw,
+    defaultRegion ? { defaultCountry: defaultRegion as CountryCode, extract: false } : WHOLE_TEXT,
+  );
   if (!parsed || !parsed.isPossible()) return null;
   const e164 = parsed.number;
   return e164.length - 1 <= 15 ? e164 : null;
@@ -120,12 +123,15 @@ export function normaliseCustomer(input: unknown, options: NormaliseOptions): No
     if (typeof value === 'string' && !storableText(value)) errors.push({ field: at(field), message: UNSTORABLE });
   }
   if (isPlainObject(input.custom_attributes)) {
-    for (const [key, value] of Object.entries(input.custom_attributes)) {
+    const attributes = input.custom_attributes;
+    for (const key of Object.keys(attributes)) {
+      const value = attributes[key];
       if (typeof value === 'string' && !storableText(value)) errors.push({ field: at(`custom_attributes.${key}`), message: UNSTORABLE });
     }
   }
-  const bad = new Set(errors.map((error) => error.field));
-  const fine = (field: string) => !bad.has(at(field));
+  // Most calls are valid: then every field is fine, with no error paths to build and compare.
+  const bad = errors.length === 0 ? null : new Set(errors.map((error) => error.field));
+  const fine = (field: string) => bad === null || !bad.has(at(field));
   const body = input as CustomerInput;
   const changes: CustomerChanges = { updateSession: body.update_session ?? true };
 
@@ -144,7 +150,7 @@ export function normaliseCustomer(input: unknown, options: NormaliseOptions): No
       changes.email = email;
     }
   }
-  const emailRejected = errors.some((error) => error.field === at('email'));
+  const emailRejected = errors.length > 0 && errors.some((error) => error.field === at('email'));
   if (changes.userId === undefined && !changes.email && fine('user_id') && !emailRejected && !options.identityOptional) {
     errors.push({ field: at('user_id'), message: 'is required unless email is given' });
   }
