@@ -136,22 +136,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Pending catalog writes land before the store closes (server.ts closes the app first).
   app.addHook('onClose', async () => recorder.close());
   const counted = instrumentStore(store, metrics);
-  const customers = createCustomerService({
+  // The API and the Segment endpoints write through the same instrumented store and catalog.
+  const ingestDeps = {
     store: counted,
     clock,
     limits: config.limits,
     sessionTimeout: config.sessionTimeout,
-    onStored: (batch) => recorder.observe(batch),
-  });
+    onStored: (batch: Parameters<typeof recorder.observe>[0]) => recorder.observe(batch),
+  };
+  const customers = createCustomerService(ingestDeps);
   installCors(app, { store });
   registerCustomerRoutes(app, { config, store, customers });
-  const segment = createSegmentIngest({
-    store: counted,
-    clock,
-    limits: config.limits,
-    sessionTimeout: config.sessionTimeout,
-    onStored: (batch) => recorder.observe(batch),
-  });
+  const segment = createSegmentIngest(ingestDeps);
   await registerSegmentRoutes(app, { config, store, segment });
   registerTagRoutes(app);
   registerTraitRoutes(app, { store, traits: createTraitService({ store, recorder }) });
