@@ -26,6 +26,7 @@ import type {
   TraitUsage,
 } from '../store.js';
 import type { TraitFormat, TraitType } from '../../traits/infer.js';
+import { toKey, toRow, type CustomerRecord, type KeyRecord } from '../records.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -39,23 +40,6 @@ export interface PostgresStoreOptions {
   applicationName?: string;
 }
 
-interface CustomerRecord {
-  id: number;
-  user_id: string | null;
-  anonymous_id: string | null;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  phone: string | null;
-  signed_up_at: number | null;
-  ip: string | null;
-  custom_attributes: string;
-  first_seen: number;
-  last_seen: number | null;
-  sessions: number;
-  updated_at: number;
-}
-
 interface ProjectRecord {
   id: number;
   name: string;
@@ -63,16 +47,6 @@ interface ProjectRecord {
   default_region: string | null;
   cors_origins: string[] | null;
   created_at: number;
-}
-
-interface KeyRecord {
-  id: number;
-  project_id: number;
-  kind: 'public' | 'secret';
-  key_hash: string;
-  display_prefix: string;
-  created_at: number;
-  revoked_at: number | null;
 }
 
 interface TraitRow {
@@ -101,29 +75,6 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-function parseAttributes(json: string): Record<string, AttributeValue> {
-  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
-}
-
-function toRow(record: CustomerRecord): ProfileRow {
-  return {
-    id: record.id,
-    userId: record.user_id,
-    anonymousId: record.anonymous_id,
-    email: record.email,
-    firstName: record.first_name,
-    lastName: record.last_name,
-    phone: record.phone,
-    signedUpAt: record.signed_up_at,
-    ip: record.ip,
-    attributes: parseAttributes(record.custom_attributes),
-    firstSeen: record.first_seen,
-    lastSeen: record.last_seen,
-    sessions: record.sessions,
-    updatedAt: record.updated_at,
-  };
-}
-
 function toProject(record: ProjectRecord): Project {
   return {
     id: record.id,
@@ -132,18 +83,6 @@ function toProject(record: ProjectRecord): Project {
     defaultRegion: record.default_region,
     corsOrigins: record.cors_origins,
     createdAt: record.created_at,
-  };
-}
-
-function toKey(record: KeyRecord): ApiKeyRecord {
-  return {
-    id: record.id,
-    projectId: record.project_id,
-    kind: record.kind,
-    hash: record.key_hash,
-    displayPrefix: record.display_prefix,
-    createdAt: record.created_at,
-    revokedAt: record.revoked_at,
   };
 }
 

@@ -2,53 +2,12 @@
 // inside one IMMEDIATE transaction. Used by the writer thread (sqlite-writer.ts) and, for
 // in-memory databases, directly on the caller's connection.
 import type Database from 'better-sqlite3';
-import type { AttributeValue } from '../../customers/schemas.js';
 import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
+import { toRow, type CustomerRecord } from '../records.js';
 import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
-
-export interface CustomerRecord {
-  id: number;
-  user_id: string | null;
-  anonymous_id: string | null;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  phone: string | null;
-  signed_up_at: number | null;
-  ip: string | null;
-  custom_attributes: string;
-  first_seen: number;
-  last_seen: number | null;
-  sessions: number;
-  updated_at: number;
-}
 
 export const CUSTOMER_COLUMNS =
   'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
-
-function parseAttributes(json: string): Record<string, AttributeValue> {
-  // The reviver-free parse keeps a stored "__proto__" key (never accepted, but be safe) an own property.
-  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
-}
-
-export function toRow(record: CustomerRecord): ProfileRow {
-  return {
-    id: record.id,
-    userId: record.user_id,
-    anonymousId: record.anonymous_id,
-    email: record.email,
-    firstName: record.first_name,
-    lastName: record.last_name,
-    phone: record.phone,
-    signedUpAt: record.signed_up_at,
-    ip: record.ip,
-    attributes: parseAttributes(record.custom_attributes),
-    firstSeen: record.first_seen,
-    lastSeen: record.last_seen,
-    sessions: record.sessions,
-    updatedAt: record.updated_at,
-  };
-}
 
 /** Prepares the statements once; the returned function runs one batch as one transaction. */
 export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => IdentifyOutcome {

@@ -22,7 +22,8 @@ import type {
 } from '../store.js';
 import type { TraitFormat, TraitType } from '../../traits/infer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS, toRow, type CustomerRecord } from './sqlite-customer-writer.js';
+import { toKey, toRow, type CustomerRecord, type KeyRecord } from '../records.js';
+import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS } from './sqlite-customer-writer.js';
 import { createWriterClient } from './sqlite-writer-client.js';
 
 interface ProjectRecord {
@@ -32,16 +33,6 @@ interface ProjectRecord {
   default_region: string | null;
   cors_origins: string | null;
   created_at: number;
-}
-
-interface KeyRecord {
-  id: number;
-  project_id: number;
-  kind: 'public' | 'secret';
-  key_hash: string;
-  display_prefix: string;
-  created_at: number;
-  revoked_at: number | null;
 }
 
 interface TraitRow {
@@ -86,18 +77,6 @@ function toProject(record: ProjectRecord): Project {
     defaultRegion: record.default_region,
     corsOrigins: record.cors_origins === null ? null : (JSON.parse(record.cors_origins) as string[]),
     createdAt: record.created_at,
-  };
-}
-
-function toKey(record: KeyRecord): ApiKeyRecord {
-  return {
-    id: record.id,
-    projectId: record.project_id,
-    kind: record.kind,
-    hash: record.key_hash,
-    displayPrefix: record.display_prefix,
-    createdAt: record.created_at,
-    revokedAt: record.revoked_at,
   };
 }
 

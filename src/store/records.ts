@@ -1,0 +1,69 @@
+// Row shapes both SQL stores read back, and their mapping to the store interface's types.
+// Column names are the same in the SQLite and PostgreSQL schemas.
+import type { ProfileRow } from '../customers/merge.js';
+import type { AttributeValue } from '../customers/schemas.js';
+import type { ApiKeyRecord, KeyKind } from './store.js';
+
+export interface CustomerRecord {
+  id: number;
+  user_id: string | null;
+  anonymous_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  signed_up_at: number | null;
+  ip: string | null;
+  /** JSON text (PostgreSQL selects `custom_attributes::text`). */
+  custom_attributes: string;
+  first_seen: number;
+  last_seen: number | null;
+  sessions: number;
+  updated_at: number;
+}
+
+export interface KeyRecord {
+  id: number;
+  project_id: number;
+  kind: KeyKind;
+  key_hash: string;
+  display_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+function parseAttributes(json: string): Record<string, AttributeValue> {
+  // A null-prototype copy keeps any stored "__proto__" key (never accepted, but be safe) an own property.
+  return Object.assign(Object.create(null), JSON.parse(json)) as Record<string, AttributeValue>;
+}
+
+export function toRow(record: CustomerRecord): ProfileRow {
+  return {
+    id: record.id,
+    userId: record.user_id,
+    anonymousId: record.anonymous_id,
+    email: record.email,
+    firstName: record.first_name,
+    lastName: record.last_name,
+    phone: record.phone,
+    signedUpAt: record.signed_up_at,
+    ip: record.ip,
+    attributes: parseAttributes(record.custom_attributes),
+    firstSeen: record.first_seen,
+    lastSeen: record.last_seen,
+    sessions: record.sessions,
+    updatedAt: record.updated_at,
+  };
+}
+
+export function toKey(record: KeyRecord): ApiKeyRecord {
+  return {
+    id: record.id,
+    projectId: record.project_id,
+    kind: record.kind,
+    hash: record.key_hash,
+    displayPrefix: record.display_prefix,
+    createdAt: record.created_at,
+    revokedAt: record.revoked_at,
+  };
+}
