@@ -2,7 +2,8 @@
 // Column names are the same in the SQLite and PostgreSQL schemas.
 import type { ProfileRow } from '../customers/merge.js';
 import type { AttributeValue } from '../customers/schemas.js';
-import type { ApiKeyRecord, KeyKind } from './store.js';
+import type { TraitFormat, TraitType } from '../traits/infer.js';
+import type { ApiKeyRecord, KeyKind, TraitRecord } from './store.js';
 
 export interface CustomerRecord {
   id: number;
@@ -65,5 +66,25 @@ export function toKey(record: KeyRecord): ApiKeyRecord {
     displayPrefix: record.display_prefix,
     createdAt: record.created_at,
     revokedAt: record.revoked_at,
+  };
+}
+
+export interface TraitRow {
+  key: string;
+  display_name: string;
+  type: TraitType;
+  format: TraitFormat;
+  first_seen: number;
+  last_seen: number;
+}
+
+export function toTrait(row: TraitRow): TraitRecord {
+  return {
+    key: row.key,
+    displayName: row.display_name,
+    type: row.type,
+    format: row.format,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
   };
 }

@@ -25,8 +25,7 @@ import type {
   TraitStore,
   TraitUsage,
 } from '../store.js';
-import type { TraitFormat, TraitType } from '../../traits/infer.js';
-import { toKey, toRow, type CustomerRecord, type KeyRecord } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -47,15 +46,6 @@ interface ProjectRecord {
   default_region: string | null;
   cors_origins: string[] | null;
   created_at: number;
-}
-
-interface TraitRow {
-  key: string;
-  display_name: string;
-  type: TraitType;
-  format: TraitFormat;
-  first_seen: number;
-  last_seen: number;
 }
 
 const CUSTOMER_COLUMNS =
@@ -238,18 +228,29 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     }
   }
 
+  /** A pooled client; its connection-drop 'error' events are left to the failing query to report. */
+  async function checkout(): Promise<{ client: pg.PoolClient; release: (destroy: boolean) => void }> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+    const ignore = () => {};
+    client.on('error', ignore);
+    return {
+      client,
+      release(destroy) {
+        client.off('error', ignore);
+        client.release(destroy);
+      },
+    };
+  }
+
   /** Runs `work` in a transaction, again from the start after a deadlock or unique race. */
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw translate(error);
-      }
-      // A checked-out client emits 'error' when its connection drops; the failing query reports it.
-      const ignore = () => {};
-      client.on('error', ignore);
+      const { client, release } = await checkout();
       let destroy = false;
       try {
         await client.query('BEGIN');
@@ -265,21 +266,13 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         }
         throw translate(error);
       } finally {
-        client.off('error', ignore);
-        client.release(destroy);
+        release(destroy);
       }
     }
   }
 
   async function migrate(): Promise<MigrationReport> {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw translate(error);
-    }
-    const ignore = () => {};
-    client.on('error', ignore);
+    const { client, release } = await checkout();
     try {
       // Migrations may take longer than a request is allowed to.
       await client.query('SET statement_timeout = 0');
@@ -316,8 +309,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     } catch (error) {
       throw translate(error);
     } finally {
-      client.off('error', ignore);
-      client.release(true); // session state (lock, settings) must not leak into the pool
+      release(true); // session state (lock, settings) must not leak into the pool
     }
   }
 
@@ -460,14 +452,6 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   };
 
   const TRAIT_COLUMNS = 'key, display_name, type, format, first_seen, last_seen';
-  const toTrait = (row: TraitRow): TraitRecord => ({
-    key: row.key,
-    displayName: row.display_name,
-    type: row.type,
-    format: row.format,
-    firstSeen: row.first_seen,
-    lastSeen: row.last_seen,
-  });
 
   const traits: TraitStore = {
     async record({ projectId, traits: rows }) {

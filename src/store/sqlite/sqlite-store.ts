@@ -20,9 +20,8 @@ import type {
   TraitStore,
   TraitUsage,
 } from '../store.js';
-import type { TraitFormat, TraitType } from '../../traits/infer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { toKey, toRow, type CustomerRecord, type KeyRecord } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
 import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS } from './sqlite-customer-writer.js';
 import { createWriterClient } from './sqlite-writer-client.js';
 
@@ -35,15 +34,6 @@ interface ProjectRecord {
   created_at: number;
 }
 
-interface TraitRow {
-  key: string;
-  display_name: string;
-  type: TraitType;
-  format: TraitFormat;
-  first_seen: number;
-  last_seen: number;
-}
-
 interface UsageRow {
   key: string;
   customers: number;
@@ -51,17 +41,6 @@ interface UsageRow {
   last_seen: number;
   json_type: string;
   value: string | number;
-}
-
-function toTrait(row: TraitRow): TraitRecord {
-  return {
-    key: row.key,
-    displayName: row.display_name,
-    type: row.type,
-    format: row.format,
-    firstSeen: row.first_seen,
-    lastSeen: row.last_seen,
-  };
 }
 
 function toUsage(row: UsageRow): TraitUsage {
