@@ -127,10 +127,17 @@ const UPDATE_CUSTOMERS = `
 
 export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND user_id = $2`;
 
-/** Every profile an identify batch could touch, locked in id order (no lock-order cycles). */
+/**
+ * Every profile an identify batch could touch, locked in id order (no lock-order cycles).
+ * One index probe per key: written as `user_id = ANY(..) OR email_lower = ANY(..) OR ..`, the
+ * planner (without fresh statistics, as on a table that grew since its last ANALYZE) scanned
+ * the whole project through the (project_id, id) index, about 30 ms a batch at 70,000 profiles.
+ */
 export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
-  WHERE project_id = $1
-    AND (user_id = ANY($2::text[]) OR email_lower = ANY($3::text[]) OR anonymous_id = ANY($4::text[]))
+  WHERE id IN (
+    SELECT c.id FROM unnest($2::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.user_id = k.v
+    UNION ALL SELECT c.id FROM unnest($3::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.email_lower = k.v
+    UNION ALL SELECT c.id FROM unnest($4::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.anonymous_id = k.v)
   ORDER BY id FOR UPDATE`;
 
 /** Forget message ids older than the dedupe window (as the SQLite store does). */
