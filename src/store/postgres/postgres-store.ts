@@ -129,15 +129,20 @@ export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE proje
 
 /**
  * Every profile an identify batch could touch, locked in id order (no lock-order cycles).
- * One index probe per key: written as `user_id = ANY(..) OR email_lower = ANY(..) OR ..`, the
- * planner (without fresh statistics, as on a table that grew since its last ANALYZE) scanned
- * the whole project through the (project_id, id) index, about 30 ms a batch at 70,000 profiles.
+ * One index probe per key, whatever the statistics say. Written as `user_id = ANY(..) OR ..`
+ * or as a plain join, the planner (without fresh statistics, as on a table that grew since its
+ * last ANALYZE, e.g. with autovacuum off) read the whole project instead: a bitmap scan of
+ * (project_id, ...) with a filter or a hash join, about 30 ms a batch at 70,000 profiles. OFFSET 0
+ * keeps each LATERAL subquery from being flattened into such a join.
  */
 export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
   WHERE id IN (
-    SELECT c.id FROM unnest($2::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.user_id = k.v
-    UNION ALL SELECT c.id FROM unnest($3::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.email_lower = k.v
-    UNION ALL SELECT c.id FROM unnest($4::text[]) AS k(v) JOIN customers c ON c.project_id = $1 AND c.anonymous_id = k.v)
+    SELECT m.id FROM unnest($2::text[]) AS k(v),
+      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND user_id = k.v OFFSET 0) AS m
+    UNION ALL SELECT m.id FROM unnest($3::text[]) AS k(v),
+      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND email_lower = k.v OFFSET 0) AS m
+    UNION ALL SELECT m.id FROM unnest($4::text[]) AS k(v),
+      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND anonymous_id = k.v OFFSET 0) AS m)
   ORDER BY id FOR UPDATE`;
 
 /** Forget message ids older than the dedupe window (as the SQLite store does). */
