@@ -259,13 +259,17 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     };
   }
 
-  /** Runs `work` in a transaction, again from the start after a deadlock or unique race. */
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction, again from the start after a deadlock or unique race.
+   * `begin` replaces the plain BEGIN (it must start with it): statements without parameters
+   * sent in the same round trip.
+   */
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       const { client, release } = await checkout();
       let destroy = false;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work(client);
         await client.query('COMMIT');
         return result;
@@ -342,9 +346,12 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         ...[...emails].map((email) => lockKey(batch.projectId, 'email', email)),
       ];
       // One global order, so two batches naming the same identities never wait on each other in a cycle.
-      const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+      const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      // The locks go with BEGIN in one round trip (simple protocol, so no parameters: the keys
+      // are integers written by us). They must be held before LOCK_IDENTITIES starts: in READ
+      // COMMITTED a statement sees what was committed when it began.
+      const begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sortedKeys.join(',')}}'::bigint[]) AS k`;
       return transaction(async (client) => {
-        await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sortedKeys]);
         const items = await claimMessages(client, batch);
         const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
         const { deletes, inserts, updates } = resolveBatch({
@@ -357,7 +364,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         if (inserts.length > 0) await client.query(INSERT_CUSTOMERS, [batch.projectId, ...columns(inserts)]);
         if (updates.length > 0) await client.query(UPDATE_CUSTOMERS, [updates.map((r) => r.id), ...columns(updates)]);
         return { duplicates: batch.items.length - items.length };
-      });
+      }, begin);
     },
     async getByUserId(projectId, userId) {
       const result = await query<CustomerRecord>(BY_USER_ID, [projectId, userId]);
