@@ -114,6 +114,8 @@ export interface ProjectStore {
 export interface KeyStore {
   insert(input: { projectId: number; kind: KeyKind; hash: string; displayPrefix: string; now: number }): Promise<ApiKeyRecord>;
   findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** The key with this hash and its project, in one query (the per-request key check). */
+  findWithProject(hash: string): Promise<{ key: ApiKeyRecord; project: Project } | null>;
   listForProject(projectId: number): Promise<ApiKeyRecord[]>;
   /** Revoke by display prefix within a project; the number of keys revoked. */
   revoke(input: { projectId: number; displayPrefix: string; now: number }): Promise<number>;

@@ -25,7 +25,7 @@ import type {
   TraitStore,
   TraitUsage,
 } from '../store.js';
-import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyProjectColumns, type KeyRecord, type TraitRow } from '../records.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -419,6 +419,18 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     async findByHash(hash) {
       const record = (await query<KeyRecord>('SELECT * FROM api_keys WHERE key_hash = $1', [hash])).rows[0];
       return record ? toKey(record) : null;
+    },
+    async findWithProject(hash) {
+      const record = (
+        await query<KeyRecord & KeyProjectColumns & { cors_origins: string[] | null }>(
+          `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at
+           FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1`,
+          [hash],
+        )
+      ).rows[0];
+      if (!record) return null;
+      const project = toProject({ ...record, id: record.project_id, name: record.project_name, created_at: record.project_created_at });
+      return { key: toKey(record), project };
     },
     async listForProject(projectId) {
       return (await query<KeyRecord>('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(toKey);
