@@ -63,6 +63,8 @@ export interface KeyProjectColumns {
   session_timeout: number | null;
   default_region: string | null;
   project_created_at: number;
+  /** The auth epoch read in the same statement. */
+  epoch: number;
 }
 
 export function toKey(record: KeyRecord): ApiKeyRecord {

@@ -111,7 +111,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     scan: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
     keyWithProject: db.prepare(
-      `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at
+      `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at,
+         (SELECT epoch FROM auth_epoch) AS epoch
        FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = ?`,
     ),
     projectById: db.prepare('SELECT * FROM projects WHERE id = ?'),
@@ -225,7 +226,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       const record = q.keyWithProject.get(hash) as (KeyRecord & KeyProjectColumns & { cors_origins: string | null }) | undefined;
       if (!record) return null;
       const project = toProject({ ...record, id: record.project_id, name: record.project_name, created_at: record.project_created_at });
-      return { key: toKey(record), project };
+      return { key: toKey(record), project, epoch: record.epoch };
     },
     async listForProject(projectId) {
       return (db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id').all(projectId) as KeyRecord[]).map(toKey);
