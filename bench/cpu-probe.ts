@@ -53,7 +53,11 @@ const selfBefore = process.cpuUsage();
 const result = await fire(server.url, bodies);
 const self = process.cpuUsage(selfBefore);
 const after = threads(server.pid);
+const metrics = target === 'bare' ? '' : await (await fetch(`${server.url}/metrics`)).text();
 await server.stop();
+const sum = Number(/^beacon_identify_transaction_items_sum (\S+)/m.exec(metrics)?.[1] ?? NaN);
+const transactions = Number(/^beacon_identify_transaction_items_count (\S+)/m.exec(metrics)?.[1] ?? NaN);
+if (metrics) console.log(`  ${transactions} transactions, ${(sum / transactions).toFixed(1)} items each on average`);
 console.log(`${target}: ${Math.round(count / result.duration)} req/s, p50 ${result.latency.p50} p99 ${result.latency.p99}, non2xx ${result.non2xx}, load ${os.loadavg()[0]?.toFixed(1)}`);
 const perReq = (ticks: number) => ((ticks / TICK) * 1e6) / count;
 for (const [name, ticks] of after) {
