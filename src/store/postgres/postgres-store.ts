@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { AttributeValue } from '../../customers/schemas.js';
 import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
 import { resolveBatch } from '../../customers/resolve-batch.js';
+import { AuthChangedError } from '../store.js';
 import type {
   ApiKeyRecord,
   CustomerStore,
@@ -25,7 +26,7 @@ import type {
   TraitStore,
   TraitUsage,
 } from '../store.js';
-import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyProjectColumns, type KeyRecord, type TraitRow } from '../records.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -262,15 +263,15 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   /**
    * Runs `work` in a transaction, again from the start after a deadlock or unique race.
    * `begin` replaces the plain BEGIN (it must start with it): statements without parameters
-   * sent in the same round trip.
+   * sent in the same round trip, whose results `work` receives.
    */
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  async function transaction<T>(work: (client: pg.PoolClient, begun: pg.QueryResult[]) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       const { client, release } = await checkout();
       let destroy = false;
       try {
-        await client.query(begin);
-        const result = await work(client);
+        const begun = (await client.query(begin)) as pg.QueryResult | pg.QueryResult[];
+        const result = await work(client, Array.isArray(begun) ? begun : [begun]);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -350,8 +351,14 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       // The locks go with BEGIN in one round trip (simple protocol, so no parameters: the keys
       // are integers written by us). They must be held before LOCK_IDENTITIES starts: in READ
       // COMMITTED a statement sees what was committed when it began.
-      const begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sortedKeys.join(',')}}'::bigint[]) AS k`;
-      return transaction(async (client) => {
+      let begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sortedKeys.join(',')}}'::bigint[]) AS k`;
+      if (batch.authEpoch !== undefined) begin += '; SELECT epoch::integer AS epoch FROM auth_epoch';
+      return transaction(async (client, begun) => {
+        if (batch.authEpoch !== undefined) {
+          // A key revoked (or project changed) before this point can no longer write.
+          const epoch = (begun.at(-1)?.rows[0] as { epoch?: number } | undefined)?.epoch;
+          if (epoch !== batch.authEpoch) throw new AuthChangedError();
+        }
         const items = await claimMessages(client, batch);
         const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
         const { deletes, inserts, updates } = resolveBatch({
@@ -438,6 +445,19 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     async findByHash(hash) {
       const record = (await query<KeyRecord>('SELECT * FROM api_keys WHERE key_hash = $1', [hash])).rows[0];
       return record ? toKey(record) : null;
+    },
+    async findWithProject(hash) {
+      const record = (
+        await query<KeyRecord & KeyProjectColumns & { cors_origins: string[] | null }>(
+          `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at,
+             (SELECT epoch FROM auth_epoch)::integer AS epoch
+           FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1`,
+          [hash],
+        )
+      ).rows[0];
+      if (!record) return null;
+      const project = toProject({ ...record, id: record.project_id, name: record.project_name, created_at: record.project_created_at });
+      return { key: toKey(record), project, epoch: record.epoch };
     },
     async listForProject(projectId) {
       return (await query<KeyRecord>('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(toKey);
