@@ -360,9 +360,25 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
           if (epoch !== batch.authEpoch) throw new AuthChangedError();
         }
         const items = await claimMessages(client, batch);
-        const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
+        const existing = (await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]])).rows.map(toRow);
+        // The locked profiles may hold identities the batch does not name (an anonymous profile's
+        // email, an address this batch replaces): lock those too, so that a batch naming one of
+        // them waits for this commit instead of reading the profiles as they were before it (in
+        // READ COMMITTED, a row lock wait does not show rows this batch inserts or moves to).
+        const extra = new Set<bigint>();
+        for (const row of existing) {
+          if (row.userId !== null) extra.add(lockKey(batch.projectId, 'user', row.userId));
+          if (row.anonymousId !== null) extra.add(lockKey(batch.projectId, 'anonymous', row.anonymousId));
+          if (row.email !== null) extra.add(lockKey(batch.projectId, 'email', emailKey(row.email)));
+        }
+        for (const key of sortedKeys) extra.delete(key);
+        if (extra.size > 0) {
+          const more = [...extra].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+          await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [more]);
+        }
+        batch.onLocked?.();
         const { deletes, inserts, updates } = resolveBatch({
-          existing: existing.rows.map(toRow),
+          existing,
           items,
           ctx: { now: batch.now, sessionTimeout: batch.sessionTimeout },
         });
@@ -558,6 +574,9 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     engine: 'postgres',
+    // Batches of one project overlap: while one writes and waits for its commit to reach the
+    // disk, the next takes its locks (see group-commit.ts). One connection stays for the rest.
+    identifyConcurrency: Math.max(1, options.poolSize - 1),
     customers,
     projects,
     keys,
