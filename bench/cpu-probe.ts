@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { fireBodies } from './load.js';
 import { startServer } from './servers.js';
 import { customerBody } from './workload.js';
 
@@ -26,14 +26,7 @@ function threads(pid: number): Map<string, number> {
   return out;
 }
 
-async function fire(url: string, bodies: string[]) {
-  let next = 0;
-  return autocannon({
-    url: `${url}/customers`, method: 'POST', connections: 64, amount: bodies.length, timeout: 30,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as string }) }],
-  });
-}
+const fire = (url: string, bodies: string[]) => fireBodies({ url: `${url}/customers`, key: KEY, bodies, connections: 64 });
 
 const dir = mkdtempSync(join(os.tmpdir(), 'beacon-probe-'));
 const databaseUrl = target === 'postgres' ? (process.env.PROBE_PG ?? 'postgres://postgres@127.0.0.1:5432/beacon_test_probe') : `sqlite:${join(dir, 'b.sqlite')}`;
@@ -50,7 +43,7 @@ await fire(server.url, Array.from({ length: 2000 }, (_, i) => JSON.stringify(cus
 const bodies = Array.from({ length: count }, (_, i) => JSON.stringify(customerBody(tag, i)));
 const before = threads(server.pid);
 const selfBefore = process.cpuUsage();
-const result = await fire(server.url, bodies);
+const { result, seconds } = await fire(server.url, bodies);
 const self = process.cpuUsage(selfBefore);
 const after = threads(server.pid);
 const metrics = target === 'bare' ? '' : await (await fetch(`${server.url}/metrics`)).text();
@@ -58,10 +51,10 @@ await server.stop();
 const sum = Number(/^beacon_identify_transaction_items_sum (\S+)/m.exec(metrics)?.[1] ?? NaN);
 const transactions = Number(/^beacon_identify_transaction_items_count (\S+)/m.exec(metrics)?.[1] ?? NaN);
 if (metrics) console.log(`  ${transactions} transactions, ${(sum / transactions).toFixed(1)} items each on average`);
-console.log(`${target}: ${Math.round(count / result.duration)} req/s, p50 ${result.latency.p50} p99 ${result.latency.p99}, non2xx ${result.non2xx}, load ${os.loadavg()[0]?.toFixed(1)}`);
+console.log(`${target}: ${Math.round(count / seconds)} req/s, p50 ${result.latency.p50} p99 ${result.latency.p99}, non2xx ${result.non2xx}, load ${os.loadavg()[0]?.toFixed(1)}`);
 const perReq = (ticks: number) => ((ticks / TICK) * 1e6) / count;
 for (const [name, ticks] of after) {
   const used = ticks - (before.get(name) ?? 0);
   if (used > 0) console.log(`  server ${name.padEnd(16)} ${perReq(used).toFixed(1)} µs/req`);
 }
-console.log(`  load generator       ${(((self.user + self.system) / count)).toFixed(1)} µs/req; wall ${(1e6 * result.duration / count).toFixed(1)} µs/req`);
+console.log(`  load generator       ${(((self.user + self.system) / count)).toFixed(1)} µs/req; wall ${(1e6 * seconds / count).toFixed(1)} µs/req`);
