@@ -1,6 +1,7 @@
 // Group commit on PostgreSQL, where a project's groups overlap: the next group starts once the
 // previous one holds its locks, and calls about the same customers still apply in arrival order.
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { createGroupCommit } from '../../src/customers/group-commit.js';
@@ -111,5 +112,55 @@ describe.skipIf(postgres.unavailable !== null)('group commit on PostgreSQL (over
       (await store.customers.scan(target.id, { limit: 100 })).map(({ id: _id, ...profile }) => profile);
     expect(await rows(grouped)).toEqual(await rows(sequential));
     expect(groupCommit.stats().groups).toBeGreaterThan(1);
+  });
+
+  it('makes a call naming an identity that an earlier group moves wait for that group', async () => {
+    // Group A folds an anonymous profile (which holds the email) into a known one; group B names
+    // only the email. B must see the email where A moved it, as if it had arrived after A's commit.
+    const target = await project();
+    const clock = manualClock();
+    const seed = (changes: CustomerChanges) =>
+      store.customers.identify({ projectId: target.id, items: [changes], now: clock.now(), sessionTimeout: TIMEOUT });
+    await seed({ userId: 'ada', updateSession: true });
+    await seed({ anonymousId: 'visitor-9', email: 'ada@example.com', updateSession: true });
+
+    // Holds A's writes back (SHARE blocks UPDATE and DELETE, not SELECT … FOR UPDATE) until B is waiting too.
+    const blocker = new pg.Client({ connectionString: postgres.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE customers IN SHARE MODE');
+      let aLocked!: () => void;
+      const locked = new Promise<void>((resolve) => (aLocked = resolve));
+      const groupCommit = createGroupCommit({
+        clock,
+        store: watched(async (batch, run) => {
+          const onLocked = batch.onLocked;
+          batch.onLocked = () => {
+            onLocked?.();
+            aLocked();
+          };
+          await run();
+        }),
+      });
+      const a = groupCommit.submit(target, { userId: 'ada', anonymousId: 'visitor-9', updateSession: true }, TIMEOUT);
+      await locked;
+      const b = groupCommit.submit(target, { email: 'ada@example.com', firstName: 'Ada', updateSession: true }, TIMEOUT);
+      // Both transactions waiting on a lock (A on the table, B on A), or a few seconds at most.
+      for (let i = 0; i < 100; i += 1) {
+        const { rows } = await blocker.query<{ waiting: number }>(
+          `SELECT count(*)::integer AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query NOT LIKE 'LOCK TABLE%'`,
+        );
+        if ((rows[0]?.waiting ?? 0) >= 2) break;
+        await sleep(30);
+      }
+      await blocker.query('COMMIT');
+      await Promise.all([a, b]);
+    } finally {
+      await blocker.end();
+    }
+    const profiles = await store.customers.scan(target.id, { limit: 10 });
+    expect(profiles).toHaveLength(1);
+    expect(profiles[0]).toMatchObject({ userId: 'ada', anonymousId: 'visitor-9', email: 'ada@example.com', firstName: 'Ada' });
   });
 });
