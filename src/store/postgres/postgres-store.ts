@@ -575,8 +575,9 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   return {
     engine: 'postgres',
     // Batches of one project overlap: while one writes and waits for its commit to reach the
-    // disk, the next takes its locks (see group-commit.ts). One connection stays for the rest.
-    identifyConcurrency: Math.max(1, options.poolSize - 1),
+    // disk, the next takes its locks (see group-commit.ts). Rarely more than two are in flight;
+    // the cap keeps one busy project from holding the whole pool.
+    identifyConcurrency: Math.max(1, Math.min(4, options.poolSize - 1)),
     customers,
     projects,
     keys,
