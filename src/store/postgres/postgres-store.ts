@@ -38,6 +38,8 @@ export interface PostgresStoreOptions {
   timeoutMs: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** Identify groups of one project in flight at once (see Store.identifyConcurrency); default min(4, poolSize − 1). */
+  identifyConcurrency?: number;
 }
 
 interface ProjectRecord {
@@ -577,7 +579,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     // Batches of one project overlap: while one writes and waits for its commit to reach the
     // disk, the next takes its locks (see group-commit.ts). Rarely more than two are in flight;
     // the cap keeps one busy project from holding the whole pool.
-    identifyConcurrency: Math.max(1, Math.min(4, options.poolSize - 1)),
+    identifyConcurrency: Math.max(1, Math.min(options.identifyConcurrency ?? 4, options.poolSize - 1)),
     customers,
     projects,
     keys,
