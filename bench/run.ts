@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { fireBodies } from './load.js';
 import { startServer, type RunningServer } from './servers.js';
 import { customerBody, customerChanges } from './workload.js';
 import { openStore } from '../src/store/open-store.js';
@@ -96,17 +96,8 @@ function bareServer(): Promise<RunningServer> {
   return startServer({ args: ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')] });
 }
 
-async function fire(url: string, bodies: string[]): Promise<autocannon.Result> {
-  let next = 0;
-  return autocannon({
-    url: `${url}/customers`,
-    method: 'POST',
-    connections: SETTINGS.connections,
-    amount: bodies.length,
-    timeout: 30,
-    headers: { authorization: `Bearer ${PUBLIC_KEY}`, 'content-type': 'application/json' },
-    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as string }) }],
-  });
+function fire(url: string, bodies: string[]) {
+  return fireBodies({ url: `${url}/customers`, key: PUBLIC_KEY, bodies, connections: SETTINGS.connections });
 }
 
 async function readBack(url: string, userIds: string[]): Promise<string> {
@@ -128,14 +119,14 @@ async function identifyRun(target: string, round: number, start: () => Promise<R
     const tag = runTag('id');
     const bodies = Array.from({ length: SETTINGS.identifyRequests }, (_, i) => JSON.stringify(customerBody(tag, i)));
     const rssStart = server.rss();
-    const result = await fire(server.url, bodies);
+    const { result, seconds } = await fire(server.url, bodies);
     const rssEnd = server.rss();
     const completed = result.requests.total;
     return {
       target,
       round,
       requests: completed,
-      reqPerSec: completed / result.duration,
+      reqPerSec: completed / seconds,
       p50: result.latency.p50,
       p99: result.latency.p99,
       non2xx: result.non2xx,

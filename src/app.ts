@@ -22,6 +22,7 @@ import { installRateLimit } from './http/rate-limit.js';
 import { installRouteTable } from './http/route-table.js';
 import { registerSegmentRoutes } from './http/segment-routes.js';
 import { registerTagRoutes } from './http/tag-routes.js';
+import { createKeyCache } from './auth/key-cache.js';
 import { createLogger } from './logger.js';
 import { createMetrics, instrumentStore, type Metrics } from './metrics.js';
 import { openRateLimiter } from './rate-limit/open-rate-limiter.js';
@@ -146,7 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const customers = createCustomerService(ingestDeps);
   installCors(app, { store });
-  registerCustomerRoutes(app, { config, store, customers });
+  const keyCache = createKeyCache(store);
+  registerCustomerRoutes(app, { config, store, customers, keyCache });
   const segment = createSegmentIngest(ingestDeps);
   await registerSegmentRoutes(app, { config, store, segment });
   registerTagRoutes(app);

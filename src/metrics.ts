@@ -8,6 +8,7 @@ export interface Metrics {
   latency: Histogram<'method' | 'route'>;
   customersWritten: Counter;
   bulkSize: Histogram;
+  transactionItems: Histogram;
   rejections: Counter<'reason'>;
   rateLimited: Counter;
 }
@@ -62,6 +63,12 @@ export function createMetrics(deps: { store: Store; defaultMetrics?: boolean }):
       buckets: [1, 10, 100, 500, 1_000, 2_500, 5_000, 10_000],
       registers: [registry],
     }),
+    transactionItems: new Histogram({
+      name: 'beacon_identify_transaction_items',
+      help: 'Identify items per committed store transaction (group commit joins concurrent calls; a bulk call is one).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1_000, 10_000],
+      registers: [registry],
+    }),
     rejections: new Counter({
       name: 'beacon_rejections_total',
       help: 'Requests answered with a failure, by reason (the envelope code name).',
@@ -81,6 +88,7 @@ export function instrumentStore(store: Store, metrics: Metrics): Store {
   const identify: Store['customers']['identify'] = async (batch) => {
     const outcome = await store.customers.identify(batch);
     metrics.customersWritten.inc(batch.items.length - outcome.duplicates);
+    metrics.transactionItems.observe(batch.items.length);
     return outcome;
   };
   const customers = new Proxy(store.customers, {

@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { ensureDefaultProject } from './auth/bootstrap.js';
 import { systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { createLogger } from './logger.js';
+import { asyncStdout, createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { openStore } from './store/open-store.js';
 
@@ -29,7 +29,7 @@ const EXIT_DEADLINE_MS = 10_000;
 const DRAIN_LINGER_MS = 300;
 
 export async function serve(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, asyncStdout());
   const store = await openStore(config.databaseUrl, config.database);
   const bootstrap = await store.exclusive(() => ensureDefaultProject({ store, config, clock: systemClock }));
   const metrics = createMetrics({ store, defaultMetrics: true });

@@ -10,7 +10,7 @@
 // items are retried one by one so that one bad item cannot fail the others; each caller then
 // gets its own item's outcome.
 import type { Clock } from '../clock.js';
-import type { IdentifyBatch, Project, Store } from '../store/store.js';
+import { AuthChangedError, type IdentifyBatch, type Project, type Store } from '../store/store.js';
 import type { CustomerChanges } from './merge.js';
 
 export interface GroupCommitOptions {
@@ -34,6 +34,8 @@ export interface GroupCommitStats {
 interface Pending {
   changes: CustomerChanges;
   sessionTimeout: number;
+  /** Auth epoch of a cached key check (see IdentifyBatch.authEpoch); undefined = checked against the database. */
+  authEpoch: number | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -62,6 +64,7 @@ export function createGroupCommit(options: GroupCommitOptions) {
       items: group.map((pending) => pending.changes),
       now: clock.now(),
       sessionTimeout: group[0]?.sessionTimeout ?? 0,
+      authEpoch: group[0]?.authEpoch,
     };
     await store.customers.identify(batch);
     try {
@@ -71,12 +74,16 @@ export function createGroupCommit(options: GroupCommitOptions) {
     }
   }
 
-  /** The next group: the oldest items, up to maxGroup, sharing one session timeout. */
+  /** The next group: the oldest items, up to maxGroup, sharing one session timeout and auth epoch. */
   function takeGroup(lane: Lane): Pending[] {
     const first = lane.queue[0];
     if (!first) return [];
     let end = 1;
-    while (end < lane.queue.length && end < maxGroup && lane.queue[end]?.sessionTimeout === first.sessionTimeout) end += 1;
+    while (end < lane.queue.length && end < maxGroup) {
+      const next = lane.queue[end] as Pending;
+      if (next.sessionTimeout !== first.sessionTimeout || next.authEpoch !== first.authEpoch) break;
+      end += 1;
+    }
     return lane.queue.splice(0, end);
   }
 
@@ -88,8 +95,9 @@ export function createGroupCommit(options: GroupCommitOptions) {
       for (const pending of group) pending.resolve();
       return;
     } catch (error) {
-      if (group.length === 1) {
-        group[0]?.reject(error);
+      // A changed key or project concerns every call of the group alike: each re-authenticates.
+      if (group.length === 1 || error instanceof AuthChangedError) {
+        for (const pending of group) pending.reject(error);
         return;
       }
     }
@@ -130,14 +138,14 @@ export function createGroupCommit(options: GroupCommitOptions) {
 
   return {
     /** Resolves once `changes` is committed; rejects with the store's error when it could not be. */
-    submit(project: Project, changes: CustomerChanges, sessionTimeout: number): Promise<void> {
+    submit(project: Project, changes: CustomerChanges, sessionTimeout: number, authEpoch?: number): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         let lane = lanes.get(project.id);
         if (!lane) {
           lane = { projectId: project.id, queue: [], busy: false };
           lanes.set(project.id, lane);
         }
-        lane.queue.push({ changes, sessionTimeout, resolve, reject });
+        lane.queue.push({ changes, sessionTimeout, authEpoch, resolve, reject });
         if (!lane.busy) schedule(lane);
       });
     },

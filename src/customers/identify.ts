@@ -99,12 +99,13 @@ export function createCustomerService(deps: CustomerServiceDeps) {
     /**
      * One identify call. Throws a `validation_failed` BeaconError and stores nothing when invalid.
      * Resolves only after the call is committed, together with the calls that arrived alongside
-     * it (see group-commit.ts).
+     * it (see group-commit.ts). With `authEpoch` (the project came from a cached key check) it
+     * throws AuthChangedError, having written nothing, if a key or project changed meanwhile.
      */
-    async identify(project: Project, input: unknown): Promise<void> {
+    async identify(project: Project, input: unknown, options: { authEpoch?: number } = {}): Promise<void> {
       const result = normaliseCustomer(input, { limits, defaultRegion: project.defaultRegion });
       if (!result.ok) throw validationError(result.errors);
-      await groupCommit.submit(project, result.value, timeoutOf(project));
+      await groupCommit.submit(project, result.value, timeoutOf(project), options.authEpoch);
     },
 
     /** Group-commit counters, for the benchmark and diagnostics. */

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { normalisePhone } from './phone.js';
 import type { Limits } from '../config.js';
 import type { FieldError } from '../errors.js';
 import type { CustomerChanges } from './merge.js';
@@ -83,20 +83,7 @@ export function splitName(name: string): { first: string; last: string | null } 
   return { first: match[1] as string, last: last === '' ? null : last };
 }
 
-const WHOLE_TEXT = { extract: false } as const;
-
-export function normalisePhone(raw: string, defaultRegion?: string | null): string | null {
-  const digits = raw.replace(/\D/g, '');
-  if (digits.length === 0 || digits.length > 17) return null;
-  // The library copies its options object key by key on every call: pass no more keys than needed.
-  const parsed = parsePhoneNumberFromString(
-    raw,
-    defaultRegion ? { defaultCountry: defaultRegion as CountryCode, extract: false } : WHOLE_TEXT,
-  );
-  if (!parsed || !parsed.isPossible()) return null;
-  const e164 = parsed.number;
-  return e164.length - 1 <= 15 ? e164 : null;
-}
+export { normalisePhone };
 
 /** Validate one identify call and turn it into changes; never throws for client input. */
 export function normaliseCustomer(input: unknown, options: NormaliseOptions): Normalised {

@@ -1,6 +1,7 @@
 // Finds the key (Bearer header, `api_key` query parameter or body field), checks its scope,
 // and puts the caller's project on the request.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { KeyCache } from '../auth/key-cache.js';
 import { authenticate, type Principal } from '../auth/keys.js';
 import { BeaconError } from '../errors.js';
 import type { KeyKind, Store } from '../store/store.js';
@@ -9,7 +10,8 @@ import { enforceRateLimit } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal: Principal | null;
+    /** With `epoch` when it came from the key cache. */
+    principal: (Principal & { epoch?: number }) | null;
   }
 }
 
@@ -44,11 +46,32 @@ export const SCOPE_OF_HOOK = Symbol('beacon.scope');
  * ingest routes must also come from an origin the project allows (see cors.ts). Then the key's
  * rate limit is applied, so every keyed route is limited, whoever calls this.
  */
-export async function authorise(store: Store, request: FastifyRequest, key: string | undefined, scope: Scope): Promise<void> {
+export async function authorise(
+  store: Store,
+  request: FastifyRequest,
+  key: string | undefined,
+  scope: Scope,
+  cache?: KeyCache,
+): Promise<void> {
+  await checkPrincipal(store, request, key, scope, cache);
+  await enforceRateLimit(request, `key:${(request.principal as Principal).key.id}`);
+}
+
+/**
+ * The key check alone (no rate limit): against the database, or through `cache` (the principal
+ * then carries the epoch its write must be made under; see src/auth/key-cache.ts).
+ */
+export async function checkPrincipal(
+  store: Store,
+  request: FastifyRequest,
+  key: string | undefined,
+  scope: Scope,
+  cache?: KeyCache,
+): Promise<void> {
   if (!key) {
     throw new BeaconError('unauthorized', 'Send an API key: Authorization: Bearer <key>, or api_key as a parameter.');
   }
-  const result = await authenticate(store, key);
+  const result = cache ? await cache.authenticate(key) : await authenticate(store, key);
   if (!result.ok) {
     throw new BeaconError(
       'unauthorized',
@@ -59,23 +82,31 @@ export async function authorise(store: Store, request: FastifyRequest, key: stri
     throw new BeaconError('forbidden', 'This route needs the project secret key; public keys can only identify customers.');
   }
   request.principal = result.principal;
-  if (scope === 'ingest') assertOriginAllowed(request, result.principal);
-  await enforceRateLimit(request, `key:${result.principal.key.id}`);
+  if (scope === 'ingest') {
+    try {
+      assertOriginAllowed(request, result.principal);
+    } catch (error) {
+      // A refusal must not rest on a cached project: its origins may have changed since.
+      if (!cache) throw error;
+      await checkPrincipal(store, request, key, scope);
+    }
+  }
 }
 
 export function requireKey(
   store: Store,
   scope: Scope,
   findKey: (request: FastifyRequest) => string | undefined = presentedKey,
+  cache?: KeyCache,
 ): preHandlerAsyncHookHandler {
   const checkKey = async function checkKey(request: FastifyRequest, _reply: FastifyReply) {
-    await authorise(store, request, findKey(request), scope);
+    await authorise(store, request, findKey(request), scope, cache);
   };
   return Object.assign(checkKey, { [SCOPE_OF_HOOK]: scope });
 }
 
 /** The authenticated principal; routes behind requireKey always have one. */
-export function principalOf(request: FastifyRequest): Principal {
+export function principalOf(request: FastifyRequest): Principal & { epoch?: number } {
   if (!request.principal) throw new BeaconError('unauthorized', 'Send an API key.');
   return request.principal;
 }

@@ -5,8 +5,9 @@ import type { Config } from '../config.js';
 import type { CustomerService } from '../customers/identify.js';
 import { bulkInputSchema, customerInputSchema, ListQuerySchema, ProfileSchema } from '../customers/schemas.js';
 import { BeaconError } from '../errors.js';
-import type { Store } from '../store/store.js';
-import { principalOf, requireKey } from './auth.js';
+import type { KeyCache } from '../auth/key-cache.js';
+import { AuthChangedError, type Store } from '../store/store.js';
+import { checkPrincipal, presentedKey, principalOf, requireKey } from './auth.js';
 import { failure, success } from './envelope.js';
 
 const Envelope = (data: ReturnType<typeof Type.Object> | ReturnType<typeof Type.Null>) =>
@@ -40,16 +41,21 @@ function queryString(query: Record<string, unknown>, name: string): string | und
   return value;
 }
 
-export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Config; store: Store; customers: CustomerService }) {
-  const { config, store, customers } = deps;
+export function registerCustomerRoutes(
+  app: FastifyInstance,
+  deps: { config: Config; store: Store; customers: CustomerService; keyCache: KeyCache },
+) {
+  const { config, store, customers, keyCache } = deps;
   const ingest = requireKey(store, 'ingest');
+  // Single identify calls are the hot path: their key check is cached (src/auth/key-cache.ts).
+  const cachedIngest = requireKey(store, 'ingest', presentedKey, keyCache);
   const read = requireKey(store, 'read');
 
   app.post(
     '/customers',
     {
       bodyLimit: config.limits.singleBodyBytes,
-      preHandler: ingest,
+      preHandler: cachedIngest,
       config: { cors: true },
       schema: {
         summary: 'Identify a customer',
@@ -60,7 +66,23 @@ export function registerCustomerRoutes(app: FastifyInstance, deps: { config: Con
       },
     },
     async (request) => {
-      await customers.identify(principalOf(request).project, request.body);
+      const principal = principalOf(request);
+      if (principal.epoch === undefined) {
+        await customers.identify(principal.project, request.body);
+        return success(null);
+      }
+      try {
+        await customers.identify(principal.project, request.body, { authEpoch: principal.epoch });
+      } catch (error) {
+        // The key check came from the cache. AuthChangedError: a key or project changed since,
+        // and nothing was written. A validation refusal may rest on an old project setting (the
+        // default phone region). Either way: check the key against the database (a revoked key
+        // gets its 401 here) and decide once more on fresh data.
+        if (error instanceof AuthChangedError) keyCache.invalidate();
+        else if (!(error instanceof BeaconError)) throw error;
+        await checkPrincipal(store, request, presentedKey(request), 'ingest');
+        await customers.identify(principalOf(request).project, request.body);
+      }
       return success(null);
     },
   );

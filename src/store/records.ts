@@ -57,6 +57,16 @@ export function toRow(record: CustomerRecord): ProfileRow {
   };
 }
 
+/** A key row joined with its project's columns (see KEY_WITH_PROJECT in each store). */
+export interface KeyProjectColumns {
+  project_name: string;
+  session_timeout: number | null;
+  default_region: string | null;
+  project_created_at: number;
+  /** The auth epoch read in the same statement. */
+  epoch: number;
+}
+
 export function toKey(record: KeyRecord): ApiKeyRecord {
   return {
     id: record.id,

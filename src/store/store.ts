@@ -14,6 +14,19 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A key or project changed after the callers of an identify batch were authenticated (the
+ * batch's `authEpoch` is no longer the database's). Nothing was written; authenticate again.
+ */
+export class AuthChangedError extends Error {
+  static readonly code = 'BEACON_AUTH_CHANGED';
+  readonly code = AuthChangedError.code;
+  constructor() {
+    super('A key or project changed since these calls were authenticated; nothing was written.');
+    this.name = 'AuthChangedError';
+  }
+}
+
 export interface MigrationReport {
   /** Versions applied by this call, oldest first (empty when the schema was current). */
   applied: number[];
@@ -60,6 +73,12 @@ export interface IdentifyBatch {
    */
   messageIds?: readonly (string | undefined)[];
   dedupeSeconds?: number;
+  /**
+   * The auth epoch the callers' keys were checked under (from a cached key check). Every change
+   * to a key or project moves the database's epoch (triggers); when it no longer matches, the
+   * store writes nothing and throws AuthChangedError, so a revoked key never writes.
+   */
+  authEpoch?: number;
 }
 
 export interface IdentifyOutcome {
@@ -114,6 +133,8 @@ export interface ProjectStore {
 export interface KeyStore {
   insert(input: { projectId: number; kind: KeyKind; hash: string; displayPrefix: string; now: number }): Promise<ApiKeyRecord>;
   findByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** The key with this hash and its project, in one query (the per-request key check). */
+  findWithProject(hash: string): Promise<{ key: ApiKeyRecord; project: Project; epoch: number } | null>;
   listForProject(projectId: number): Promise<ApiKeyRecord[]>;
   /** Revoke by display prefix within a project; the number of keys revoked. */
   revoke(input: { projectId: number; displayPrefix: string; now: number }): Promise<number>;

@@ -95,4 +95,16 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       CREATE INDEX customers_last_seen ON customers (project_id, last_seen DESC NULLS LAST, id DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'auth epoch: moves on every key or project change',
+    sql: `
+      CREATE TABLE auth_epoch (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL);
+      INSERT INTO auth_epoch (id, epoch) VALUES (1, 0);
+      CREATE FUNCTION beacon_bump_auth_epoch() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE auth_epoch SET epoch = epoch + 1; RETURN NULL; END $$;
+      CREATE TRIGGER api_keys_epoch AFTER UPDATE OR DELETE ON api_keys FOR EACH STATEMENT EXECUTE FUNCTION beacon_bump_auth_epoch();
+      CREATE TRIGGER projects_epoch AFTER UPDATE OR DELETE ON projects FOR EACH STATEMENT EXECUTE FUNCTION beacon_bump_auth_epoch();
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { AttributeValue } from '../../customers/schemas.js';
 import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
 import { resolveBatch } from '../../customers/resolve-batch.js';
+import { AuthChangedError } from '../store.js';
 import type {
   ApiKeyRecord,
   CustomerStore,
@@ -25,7 +26,7 @@ import type {
   TraitStore,
   TraitUsage,
 } from '../store.js';
-import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyProjectColumns, type KeyRecord, type TraitRow } from '../records.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { isRetryable, isUnavailable, translate } from './unavailable.js';
 
@@ -333,6 +334,11 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
       return transaction(async (client) => {
         await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sortedKeys]);
+        if (batch.authEpoch !== undefined) {
+          // A key revoked (or project changed) before this point can no longer write.
+          const { rows } = await client.query<{ epoch: number }>('SELECT epoch::integer AS epoch FROM auth_epoch');
+          if (rows[0]?.epoch !== batch.authEpoch) throw new AuthChangedError();
+        }
         const items = await claimMessages(client, batch);
         const existing = await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]]);
         const { deletes, inserts, updates } = resolveBatch({
@@ -419,6 +425,19 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
     async findByHash(hash) {
       const record = (await query<KeyRecord>('SELECT * FROM api_keys WHERE key_hash = $1', [hash])).rows[0];
       return record ? toKey(record) : null;
+    },
+    async findWithProject(hash) {
+      const record = (
+        await query<KeyRecord & KeyProjectColumns & { cors_origins: string[] | null }>(
+          `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at,
+             (SELECT epoch FROM auth_epoch)::integer AS epoch
+           FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1`,
+          [hash],
+        )
+      ).rows[0];
+      if (!record) return null;
+      const project = toProject({ ...record, id: record.project_id, name: record.project_name, created_at: record.project_created_at });
+      return { key: toKey(record), project, epoch: record.epoch };
     },
     async listForProject(projectId) {
       return (await query<KeyRecord>('SELECT * FROM api_keys WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(toKey);

@@ -77,4 +77,16 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX processed_messages_age ON processed_messages (project_id, received_at);
     `,
   },
+  {
+    version: 4,
+    name: 'auth epoch: moves on every key or project change',
+    sql: `
+      CREATE TABLE auth_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);
+      INSERT INTO auth_epoch (id, epoch) VALUES (1, 0);
+      CREATE TRIGGER api_keys_update_epoch AFTER UPDATE ON api_keys BEGIN UPDATE auth_epoch SET epoch = epoch + 1; END;
+      CREATE TRIGGER api_keys_delete_epoch AFTER DELETE ON api_keys BEGIN UPDATE auth_epoch SET epoch = epoch + 1; END;
+      CREATE TRIGGER projects_update_epoch AFTER UPDATE ON projects BEGIN UPDATE auth_epoch SET epoch = epoch + 1; END;
+      CREATE TRIGGER projects_delete_epoch AFTER DELETE ON projects BEGIN UPDATE auth_epoch SET epoch = epoch + 1; END;
+    `,
+  },
 ];

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
 import { toRow } from '../records.js';
-import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
+import { AuthChangedError, type IdentifyBatch, type IdentifyOutcome } from '../store.js';
 
 // Order matters: the writer reads raw rows by position (RawCustomer).
 export const CUSTOMER_COLUMNS =
@@ -79,8 +79,11 @@ export function createCustomerWriter(db: Database.Database): (batch: IdentifyBat
      WHERE processed_messages.received_at <= @cutoff`,
   );
   const forgetMessages = db.prepare('DELETE FROM processed_messages WHERE project_id = ? AND received_at <= ?');
+  const authEpoch = db.prepare('SELECT epoch FROM auth_epoch').pluck();
 
   const run = db.transaction((batch: IdentifyBatch): IdentifyOutcome => {
+    // Inside the write transaction: a key revoked before this commit can no longer write.
+    if (batch.authEpoch !== undefined && authEpoch.get() !== batch.authEpoch) throw new AuthChangedError();
     const ctx = { now: batch.now, sessionTimeout: batch.sessionTimeout };
     const projectId = batch.projectId;
     const cutoff = batch.now - (batch.dedupeSeconds ?? 0);

@@ -21,7 +21,7 @@ import type {
   TraitUsage,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { toKey, toRow, toTrait, type CustomerRecord, type KeyRecord, type TraitRow } from '../records.js';
+import { toKey, toRow, toTrait, type CustomerRecord, type KeyProjectColumns, type KeyRecord, type TraitRow } from '../records.js';
 import { configureConnection, createCustomerWriter, CUSTOMER_COLUMNS } from './sqlite-customer-writer.js';
 import { createWriterClient } from './sqlite-writer-client.js';
 
@@ -110,6 +110,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     delete: db.prepare('DELETE FROM customers WHERE project_id = ? AND user_id = ?'),
     scan: db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?`),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
+    keyWithProject: db.prepare(
+      `SELECT k.*, p.name AS project_name, p.session_timeout, p.default_region, p.cors_origins, p.created_at AS project_created_at,
+         (SELECT epoch FROM auth_epoch) AS epoch
+       FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = ?`,
+    ),
     projectById: db.prepare('SELECT * FROM projects WHERE id = ?'),
   };
 
@@ -216,6 +221,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async findByHash(hash) {
       const record = q.keyByHash.get(hash) as KeyRecord | undefined;
       return record ? toKey(record) : null;
+    },
+    async findWithProject(hash) {
+      const record = q.keyWithProject.get(hash) as (KeyRecord & KeyProjectColumns & { cors_origins: string | null }) | undefined;
+      if (!record) return null;
+      const project = toProject({ ...record, id: record.project_id, name: record.project_name, created_at: record.project_created_at });
+      return { key: toKey(record), project, epoch: record.epoch };
     },
     async listForProject(projectId) {
       return (db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY id').all(projectId) as KeyRecord[]).map(toKey);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { IdentifyBatch, IdentifyOutcome } from '../store.js';
+import { AuthChangedError, type IdentifyBatch, type IdentifyOutcome } from '../store.js';
 
 export type WriterRequest = { kind: 'identify'; id: number; batch: IdentifyBatch } | { kind: 'close' };
 export type WriterReply = { id: number; ok: true; outcome: IdentifyOutcome } | { id: number; ok: false; message: string; code: string | undefined };
@@ -61,7 +61,7 @@ export function createWriterClient(path: string): WriterClient {
       pending.delete(reply.id);
       if (pending.size === 0) thread.unref();
       if (reply.ok) waiter.resolve(reply.outcome);
-      else waiter.reject(new SqliteWriteError(reply.message, reply.code));
+      else waiter.reject(reply.code === AuthChangedError.code ? new AuthChangedError() : new SqliteWriteError(reply.message, reply.code));
     });
     const died = (error: Error) => {
       if (worker === thread) worker = null;
