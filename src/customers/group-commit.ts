@@ -9,6 +9,14 @@
 // promise resolves only once its item is committed. If the group's transaction fails, the
 // items are retried one by one so that one bad item cannot fail the others; each caller then
 // gets its own item's outcome.
+//
+// Pipelining: a store that declares `identifyConcurrency` above 1 (PostgreSQL) reports when a
+// group's transaction holds all its locks; the lane's next group starts then, while the first
+// one still writes and waits for its commit to reach the disk. Where two groups touch the same
+// identity or profile the later one waits for the earlier one's locks, so arrival order still
+// decides; groups that touch nothing in common commit in whichever order the disk acknowledges.
+// A group that fails before it holds its locks keeps the next group waiting until its items
+// have been retried one by one, so that those items too are applied before later arrivals.
 import type { Clock } from '../clock.js';
 import { AuthChangedError, type IdentifyBatch, type Project, type Store } from '../store/store.js';
 import type { CustomerChanges } from './merge.js';
@@ -40,12 +48,14 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** One project's queue: its groups are committed one after another, in arrival order. */
+/** One project's queue: its groups start one after another, in arrival order. */
 interface Lane {
   projectId: number;
   queue: Pending[];
   /** A flush is scheduled or running; new arrivals just join the queue. */
   busy: boolean;
+  /** Groups started and not yet settled. */
+  inFlight: Set<Promise<void>>;
 }
 
 export type GroupCommit = ReturnType<typeof createGroupCommit>;
@@ -55,16 +65,18 @@ export const DEFAULT_MAX_GROUP = 1000;
 export function createGroupCommit(options: GroupCommitOptions) {
   const { store, clock } = options;
   const maxGroup = options.maxGroup ?? DEFAULT_MAX_GROUP;
+  const concurrency = Math.max(1, Math.floor(store.identifyConcurrency ?? 1));
   const lanes = new Map<number, Lane>();
   const stats: GroupCommitStats = { groups: 0, items: 0, fallbacks: 0 };
 
-  async function write(projectId: number, group: readonly Pending[]): Promise<void> {
+  async function write(projectId: number, group: readonly Pending[], onLocked?: () => void): Promise<void> {
     const batch: IdentifyBatch = {
       projectId,
       items: group.map((pending) => pending.changes),
       now: clock.now(),
       sessionTimeout: group[0]?.sessionTimeout ?? 0,
       authEpoch: group[0]?.authEpoch,
+      ...(onLocked ? { onLocked } : {}),
     };
     await store.customers.identify(batch);
     try {
@@ -87,9 +99,11 @@ export function createGroupCommit(options: GroupCommitOptions) {
     return lane.queue.splice(0, end);
   }
 
-  async function commit(lane: Lane, group: Pending[]): Promise<void> {
+  /** Settles every item of the group; never rejects. `onLocked` may open the way for the next group. */
+  async function commit(lane: Lane, group: Pending[], onLocked: () => void): Promise<void> {
     try {
-      await write(lane.projectId, group);
+      // Only a store that pipelines is told (a batch may cross to a writer thread: no functions).
+      await write(lane.projectId, group, concurrency > 1 ? onLocked : undefined);
       stats.groups += 1;
       stats.items += group.length;
       for (const pending of group) pending.resolve();
@@ -118,15 +132,29 @@ export function createGroupCommit(options: GroupCommitOptions) {
   async function drain(lane: Lane): Promise<void> {
     try {
       for (let group = takeGroup(lane); group.length > 0; group = takeGroup(lane)) {
-        await commit(lane, group);
-        // Let requests that arrived during this commit be parsed and join the next group.
+        let locked!: () => void;
+        const holdsLocks = new Promise<void>((resolve) => (locked = resolve));
+        const settled: Promise<void> = commit(lane, group, locked).finally(() => {
+          lane.inFlight.delete(settled);
+          forget(lane);
+        });
+        lane.inFlight.add(settled);
+        // The next group starts once this one holds its locks (or has settled), and a slot is free.
+        await Promise.race([holdsLocks, settled]);
+        while (lane.inFlight.size >= concurrency) await Promise.race(lane.inFlight);
+        // Let requests that arrived meanwhile be parsed and join the next group.
         if (lane.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       lane.busy = false;
       if (lane.queue.length > 0) schedule(lane);
-      else lanes.delete(lane.projectId);
+      else forget(lane);
     }
+  }
+
+  /** Drop an idle lane (nothing queued, scheduled or in flight). */
+  function forget(lane: Lane): void {
+    if (!lane.busy && lane.queue.length === 0 && lane.inFlight.size === 0 && lanes.get(lane.projectId) === lane) lanes.delete(lane.projectId);
   }
 
   function schedule(lane: Lane): void {
@@ -142,7 +170,7 @@ export function createGroupCommit(options: GroupCommitOptions) {
       return new Promise<void>((resolve, reject) => {
         let lane = lanes.get(project.id);
         if (!lane) {
-          lane = { projectId: project.id, queue: [], busy: false };
+          lane = { projectId: project.id, queue: [], busy: false, inFlight: new Set() };
           lanes.set(project.id, lane);
         }
         lane.queue.push({ changes, sessionTimeout, authEpoch, resolve, reject });

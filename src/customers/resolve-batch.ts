@@ -30,8 +30,12 @@ interface Entry {
   created: number | null;
 }
 
-/** Ranks of new profiles start above any id a store hands out (ids stay below 2^53). */
-const NEW_RANK = 2 ** 53;
+/**
+ * Ranks of new profiles start above any id a store hands out. Not 2^53: above it a double
+ * cannot tell 2^53 + 1 from 2^53, and profiles created in one batch would tie (ids stay far
+ * below 2^52).
+ */
+const NEW_RANK = 2 ** 52;
 
 function newestSeenFirst(a: Entry, b: Entry): number {
   const seenA = a.row.lastSeen;

@@ -79,6 +79,12 @@ export interface IdentifyBatch {
    * store writes nothing and throws AuthChangedError, so a revoked key never writes.
    */
   authEpoch?: number;
+  /**
+   * Called once the transaction holds every lock the batch needs. Set only for stores that
+   * declare `identifyConcurrency` above 1: a batch started after this call is ordered after
+   * this one wherever the two touch the same profiles or identities.
+   */
+  onLocked?: () => void;
 }
 
 export interface IdentifyOutcome {
@@ -194,6 +200,11 @@ export interface Store {
   readonly projects: ProjectStore;
   readonly keys: KeyStore;
   readonly traits: TraitStore;
+  /**
+   * How many identify batches of one project may be in flight at once (group commit starts the
+   * next batch once the previous one reports `onLocked`). Absent: 1, one batch after another.
+   */
+  readonly identifyConcurrency?: number;
   /** Apply pending schema migrations (safe to call from several processes at once). */
   migrate(): Promise<MigrationReport>;
   /**

@@ -28,6 +28,23 @@ function row(overrides: Partial<ProfileRow>): ProfileRow {
 const call = (changes: Omit<CustomerChanges, 'updateSession'> & { updateSession?: boolean }): CustomerChanges => ({ updateSession: true, ...changes });
 
 describe('resolveBatch', () => {
+  it('sends an email-only call to the newest of several profiles created earlier in the same batch', () => {
+    // Seen at the same second, so creation order decides, as `ORDER BY last_seen DESC, id DESC` does one call at a time.
+    const result = resolveBatch({
+      existing: [row({ id: 7, userId: 'old', email: 'a@x.io' })],
+      items: [
+        call({ userId: 'first', email: 'a@x.io' }),
+        call({ userId: 'second', email: 'a@x.io' }),
+        call({ email: 'a@x.io', firstName: 'Lead' }),
+      ],
+      ctx,
+    });
+    expect(result.inserts.map((profile) => [profile.userId, profile.firstName])).toEqual([
+      ['first', null],
+      ['second', 'Lead'],
+    ]);
+  });
+
   it('creates a profile once and lets later items of the batch find it by user_id and by email', () => {
     const result = resolveBatch({
       existing: [],
