@@ -1,9 +1,7 @@
 // Streaming readers for the import formats: CSV with a header row, NDJSON and a JSON array.
 // Each turns a stream of bytes into records (or per-record errors) with the line they start on,
 // pulling input only as fast as records are consumed, so memory stays flat on any file size.
-import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parse as parseCsv, type CsvError, type Options } from 'csv-parse';
 
 export type ImportFormat = 'csv' | 'ndjson' | 'json';
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['csv', 'ndjson', 'json'];
@@ -58,70 +56,206 @@ export function readRecords(format: ImportFormat, chunks: AsyncIterable<Buffer>)
   return readJsonArray(chunks);
 }
 
-/** CSV with a header row. Cells stay strings (`text: true`); quoted commas, CRLF and a BOM are handled. */
-export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceItem> {
-  // Lines are counted from each record's raw text, in parse order: the parser's own counter
-  // counts a CRLF inside quotes twice and reports where a record ends, not where it starts.
-  let nextLine = 1;
-  const advance = (raw: string | undefined) => {
-    const line = nextLine;
-    let newlines = 0;
-    // The raw text may or may not end with its record delimiter; the delimiter is the "+ 1".
-    const text = raw?.endsWith('\n') ? raw.slice(0, -1) : (raw ?? '');
-    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) newlines += 1;
-    nextLine += newlines + 1;
-    return line;
-  };
-  // Unreadable records, each with the number of good records the parser had emitted before it,
-  // so that lines are counted in parse order. (No on_record hook: csv-parse builds a full info
-  // object for every record it calls one with, a good part of its cost.)
-  const skipped: { before: number; raw: string | undefined; error: string }[] = [];
-  const parser = parseCsv({
-    bom: true,
-    raw: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      skipped.push({ before: parser.info.records, raw, error: `is not valid CSV: ${error?.message ?? 'unreadable record'}` });
-      return undefined;
-    },
-  } as unknown as Options);
-  const source = Readable.from(chunks);
-  source.on('error', (error) => parser.destroy(error));
-  source.pipe(parser);
+/** Why a CSV record cannot be read; the record is skipped and reported, the rest still read. */
+const UNCLOSED_QUOTE = 'is not valid CSV: a quoted field is not closed (the input ended inside quotes)';
+const TEXT_AFTER_QUOTE = 'is not valid CSV: a quoted field must be followed by a comma or the end of the line';
+const QUOTE_INSIDE = 'is not valid CSV: a quote inside an unquoted field (quote the whole field and double the quote: "a ""b""")';
 
-  const skippedItem = (): SourceItem => {
-    const skip = skipped.shift() as (typeof skipped)[number];
-    return { line: advance(skip.raw), error: skip.error, raw: skip.raw };
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/**
+ * CSV with a header row (RFC 4180). Cells stay strings (`text: true`); quoted commas, quotes
+ * and newlines, CRLF, LF or CR line ends and a BOM are handled. Records are parsed one at a time
+ * straight from the decoded text as they are pulled, so nothing is read ahead of the consumer
+ * beyond one chunk, and a malformed record is reported with its line and skipped.
+ */
+export async function* readCsv(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceItem> {
+  const decoder = new StringDecoder('utf8');
+  const source = chunks[Symbol.asyncIterator]();
+  let text = '';
+  let pos = 0;
+  let ended = false;
+  let line = 1;
+  let first = true;
+
+  // The record parsed by parseRecord: its fields (or why it is unreadable), where it ends and
+  // how many line breaks it spans.
+  let fields: string[] = [];
+  let error: string | null = null;
+  let end = 0;
+  let breaks = 0;
+
+  /** Parses the record at `pos`; false when the text ends before the record does (and more may come). */
+  const parseRecord = (): boolean => {
+    fields = [];
+    error = null;
+    breaks = 0;
+    const length = text.length;
+    let at = pos;
+    for (;;) {
+      // One field, starting at `at`.
+      if (at < length && text.charCodeAt(at) === QUOTE) {
+        let value = '';
+        let from = at + 1;
+        for (;;) {
+          const close = text.indexOf('"', from);
+          if (close === -1) {
+            if (!ended) return false;
+            error = UNCLOSED_QUOTE;
+            breaks += countBreaks(text, at, length);
+            end = length;
+            return true;
+          }
+          if (close + 1 >= length && !ended) return false; // is it "" or the end of the field?
+          if (text.charCodeAt(close + 1) === QUOTE) {
+            value += text.slice(from, close + 1);
+            from = close + 2;
+            continue;
+          }
+          value += text.slice(from, close);
+          breaks += countBreaks(text, at, close);
+          at = close + 1;
+          break;
+        }
+        fields.push(value);
+        const next = at < length ? text.charCodeAt(at) : -1;
+        if (next === COMMA) {
+          at += 1;
+          continue;
+        }
+        if (next === -1 || next === LF || next === CR) return endRecord(at);
+        // Text after the closing quote: skip the rest of the line.
+        error = TEXT_AFTER_QUOTE;
+        return skipLine(at);
+      }
+      let i = at;
+      let c = -1;
+      while (i < length) {
+        c = text.charCodeAt(i);
+        if (c === COMMA || c === LF || c === CR || c === QUOTE) break;
+        i += 1;
+      }
+      if (i >= length) {
+        if (!ended) return false;
+        fields.push(text.slice(at, i));
+        return endRecord(i);
+      }
+      if (c === QUOTE) {
+        error = QUOTE_INSIDE;
+        return skipLine(i);
+      }
+      fields.push(text.slice(at, i));
+      if (c === COMMA) {
+        at = i + 1;
+        continue;
+      }
+      return endRecord(i);
+    }
   };
+  /** The record ends at `at` (a line break, or the end of the input): step over the break. */
+  const endRecord = (at: number): boolean => {
+    if (at >= text.length) {
+      end = at;
+      return true;
+    }
+    if (text.charCodeAt(at) === CR) {
+      if (at + 1 >= text.length && !ended) return false; // CR, or the first half of CRLF?
+      end = text.charCodeAt(at + 1) === LF ? at + 2 : at + 1;
+    } else {
+      end = at + 1;
+    }
+    breaks += 1;
+    return true;
+  };
+  /** An unreadable record: it ends at the next line break. */
+  const skipLine = (at: number): boolean => {
+    let i = at;
+    while (i < text.length && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i += 1;
+    if (i >= text.length && !ended) return false;
+    breaks = countBreaks(text, pos, at); // every break so far, quoted ones included
+    return endRecord(i);
+  };
+
+  /** More text, at least doubling what is unparsed so a long record is not rescanned chunk by chunk. */
+  const more = async (): Promise<void> => {
+    const want = 2 * (text.length - pos) + 1;
+    let added = '';
+    while (!ended && added.length < want) {
+      const next = await source.next();
+      if (next.done) {
+        added += decoder.end();
+        ended = true;
+      } else {
+        added += decoder.write(next.value);
+      }
+    }
+    text = text.slice(pos) + added;
+    pos = 0;
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === BOM) text = text.slice(1);
+      first = false;
+    }
+  };
+
   let header: string[] | null = null;
-  let good = 0;
+  let safeKeys = true;
   try {
-    for await (const { record: fields, raw } of parser as AsyncIterable<{ record: string[]; raw: string }>) {
-      // The parser reports unreadable records as it meets them; keep them in file order.
-      while (skipped.length > 0 && (skipped[0] as (typeof skipped)[number]).before <= good) yield skippedItem();
-      good += 1;
-      const line = advance(raw);
+    for (;;) {
+      if (pos >= text.length) {
+        if (ended) return;
+        await more();
+        continue;
+      }
+      if (!parseRecord()) {
+        await more();
+        continue;
+      }
+      const recordLine = line;
+      const raw = text.slice(pos, end);
+      line += breaks;
+      pos = end;
+      if (error !== null) {
+        yield { line: recordLine, error, raw: trimBreak(raw) };
+        continue;
+      }
       if (fields.length === 1 && fields[0] === '') continue; // a blank line
       if (header === null) {
         header = fields.map((name) => name.trim());
         checkHeader(header);
+        safeKeys = !header.includes('__proto__');
         continue;
       }
       if (fields.length !== header.length) {
-        yield { line, error: `has ${fields.length} fields; the header has ${header.length}`, raw: fields };
+        yield { line: recordLine, error: `has ${fields.length} fields; the header has ${header.length}`, raw: fields };
         continue;
       }
-      const row: Record<string, unknown> = Object.create(null);
+      // A plain object (all rows share one shape, cheap to build and read) unless a column is
+      // named __proto__, which only a null-prototype object keeps as an ordinary key.
+      const row: Record<string, unknown> = safeKeys ? {} : Object.create(null);
       for (let i = 0; i < header.length; i += 1) row[header[i] as string] = fields[i];
-      yield { line, record: row, text: true };
+      yield { line: recordLine, record: row, text: true };
     }
-    while (skipped.length > 0) yield skippedItem();
   } finally {
-    source.unpipe(parser);
-    source.destroy();
-    parser.destroy();
+    await source.return?.();
   }
+}
+
+/** Line breaks (CRLF, LF or CR each count one) in text[from, to). */
+function countBreaks(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let i = from; i < to; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === LF) count += 1;
+    else if (c === CR && text.charCodeAt(i + 1) !== LF) count += 1;
+  }
+  return count;
+}
+
+function trimBreak(raw: string): string {
+  return raw.replace(/\r?\n$|\r$/, '');
 }
 
 function checkHeader(header: string[]): void {

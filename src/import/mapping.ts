@@ -105,8 +105,12 @@ export function createMapper(mapping: MappingOptions): RecordMapper {
   };
 
   return (record, text) => {
-    const input: Record<string, unknown> = Object.create(null);
-    const attributes: Record<string, unknown> = Object.create(null);
+    // Plain objects: every row builds the same shape, far cheaper to make, validate and clone
+    // than null-prototype (dictionary) objects. Only standard field names are set on `input`;
+    // an attribute key `__proto__` goes through defineProperty, so it stays an ordinary key
+    // (which the customer rules then refuse).
+    const input: Record<string, unknown> = {};
+    const attributes: Record<string, unknown> = {};
     let errors: FieldError[] | null = null;
     let hasAttributes = false;
 
@@ -135,10 +139,10 @@ export function createMapper(mapping: MappingOptions): RecordMapper {
       if (target.kind === 'field') {
         input[target.name] = typed;
       } else if (target.kind === 'attribute') {
-        attributes[target.key] = typed;
+        setKey(attributes, target.key, typed);
         hasAttributes = true;
       } else if (typeof typed === 'object' && typed !== null && !Array.isArray(typed)) {
-        for (const key of Object.keys(typed)) attributes[key] = (typed as Record<string, unknown>)[key];
+        for (const key of Object.keys(typed)) setKey(attributes, key, (typed as Record<string, unknown>)[key]);
         hasAttributes = true;
       } else if (typed !== null) {
         input.custom_attributes = typed; // not an object: the customer rules reject it with its field
@@ -149,6 +153,11 @@ export function createMapper(mapping: MappingOptions): RecordMapper {
     input.update_session = mapping.updateSession;
     return { ok: true, input };
   };
+}
+
+function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Parse repeated `--map col=field` options. */

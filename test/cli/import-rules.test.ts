@@ -54,6 +54,13 @@ describe('createMapper', () => {
     expect(mapped).toEqual({ ok: true, input: { user_id: 1, custom_attributes: { a: '1', b: 2, c: null }, update_session: true } });
   });
 
+  it('keeps a __proto__ column an ordinary attribute key (for the customer rules to refuse)', () => {
+    const mapped = mapper()(JSON.parse('{"user_id":"1","__proto__":"x"}') as Record<string, unknown>, true);
+    const attributes = (mapped as unknown as { input: { custom_attributes: Record<string, unknown> } }).input.custom_attributes;
+    expect(Object.keys(attributes)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
+  });
+
   it('reports a --dates column that is not a date', () => {
     expect(mapper({ dates: new Set(['renews']) })({ user_id: '1', renews: 'soon' }, true)).toMatchObject({
       ok: false,
@@ -74,6 +81,31 @@ describe('readers', () => {
       { line: 4, record: { a: '2', b: 'multi\r\nline' }, text: true },
       { line: 6, record: { a: '3', b: 'z' }, text: true },
     ]);
+  });
+
+  it('CSV: a malformed record is reported with its line and skipped, in any chunking', async () => {
+    const text = 'a,b\n1,"two\nlines" x\n2,ok\n3,un"quoted\n"4\n",""""\n5,"never closed\n6,z\n';
+    for (const size of [1, 2, 5, 1000]) {
+      expect(await collect('csv', text, size)).toEqual([
+        { line: 2, error: expect.stringContaining('followed by a comma'), raw: '1,"two\nlines" x' },
+        { line: 4, record: { a: '2', b: 'ok' }, text: true },
+        { line: 5, error: expect.stringContaining('quote inside an unquoted field'), raw: '3,un"quoted' },
+        { line: 6, record: { a: '4\n', b: '"' }, text: true },
+        { line: 8, error: expect.stringContaining('not closed'), raw: '5,"never closed\n6,z' },
+      ]);
+    }
+  });
+
+  it('CSV: CR line ends, a last line without a break, a column named __proto__', async () => {
+    expect(await collect('csv', 'a,b\r1,2\r\r3,"x\ry"', 1)).toEqual([
+      { line: 2, record: { a: '1', b: '2' }, text: true },
+      { line: 4, record: { a: '3', b: 'x\ry' }, text: true },
+    ]);
+    const [item] = await collect('csv', '__proto__,b\n{},2\n');
+    expect(item).toMatchObject({ line: 2, text: true });
+    const record = (item as { record: Record<string, unknown> }).record;
+    expect(Object.keys(record)).toEqual(['__proto__', 'b']);
+    expect(Object.getPrototypeOf(record)).toBeNull();
   });
 
   it('CSV: refuses a header with a duplicate or empty name', async () => {

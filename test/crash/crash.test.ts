@@ -23,11 +23,35 @@ describe('SIGKILL at random moments', () => {
 describe('SQLite durability settings', () => {
   // A SIGKILL cannot tell synchronous=NORMAL from FULL (the OS still holds the pages); a power cut
   // can. FULL fsyncs the WAL on every commit, before the 200 is sent.
-  it('runs in WAL mode with synchronous=FULL', async () => {
+  it('runs in WAL mode with synchronous=FULL; identify commits are synced by the writer thread', async () => {
     const dir = tempDir('beacon-durability-');
     const store = openSqliteStore(join(dir, 'beacon.sqlite'));
     try {
-      expect(await store.durability!()).toEqual({ journal_mode: 'wal', synchronous: 'full' });
+      expect(await store.durability!()).toEqual({ journal_mode: 'wal', synchronous: 'full', identify_commits: 'wal-fdatasync-before-reply' });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The writer thread commits with synchronous=NORMAL and syncs the WAL itself: this shows the
+  // order — committed (visible to other connections), then synced, only then answered.
+  it('answers an identify only after the WAL sync that follows its commit', async () => {
+    const dir = tempDir('beacon-durability-');
+    const store = openSqliteStore(join(dir, 'beacon.sqlite'), { walSyncDelayMs: 400 });
+    try {
+      const project = await store.projects.create({ name: 'sync', now: 1 });
+      const batch = (userId: string) => ({ projectId: project.id, items: [{ userId, updateSession: true }], now: 1, sessionTimeout: 1800 });
+      const started = Date.now();
+      let answered = 0;
+      const first = store.customers.identify(batch('first')).then(() => (answered += 1));
+      const second = store.customers.identify(batch('second')).then(() => (answered += 1));
+      // Wait until both are committed and visible, while their sync is still being held back.
+      while (!(await store.customers.getByUserId(project.id, 'second'))) await new Promise((r) => setTimeout(r, 10));
+      expect(await store.customers.getByUserId(project.id, 'first')).not.toBeNull();
+      expect(answered).toBe(0);
+      await Promise.all([first, second]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

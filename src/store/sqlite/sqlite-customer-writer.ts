@@ -3,22 +3,63 @@
 // in-memory databases, directly on the caller's connection.
 import type Database from 'better-sqlite3';
 import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
-import { toRow, type CustomerRecord } from '../records.js';
+import { toRow } from '../records.js';
 import { AuthChangedError, type IdentifyBatch, type IdentifyOutcome } from '../store.js';
 
+// Order matters: the writer reads raw rows by position (RawCustomer).
 export const CUSTOMER_COLUMNS =
   'id, user_id, anonymous_id, email, first_name, last_name, phone, signed_up_at, ip, custom_attributes, first_seen, last_seen, sessions, updated_at';
 
+/** A customers row as a raw statement returns it: the values of CUSTOMER_COLUMNS, in order. */
+type RawCustomer = [
+  id: number,
+  userId: string | null,
+  anonymousId: string | null,
+  email: string | null,
+  firstName: string | null,
+  lastName: string | null,
+  phone: string | null,
+  signedUpAt: number | null,
+  ip: string | null,
+  customAttributes: string,
+  firstSeen: number,
+  lastSeen: number | null,
+  sessions: number,
+  updatedAt: number,
+];
+
+function fromRaw(raw: RawCustomer): ProfileRow {
+  return toRow({
+    id: raw[0],
+    user_id: raw[1],
+    anonymous_id: raw[2],
+    email: raw[3],
+    first_name: raw[4],
+    last_name: raw[5],
+    phone: raw[6],
+    signed_up_at: raw[7],
+    ip: raw[8],
+    custom_attributes: raw[9],
+    first_seen: raw[10],
+    last_seen: raw[11],
+    sessions: raw[12],
+    updated_at: raw[13],
+  });
+}
+
 /** Prepares the statements once; the returned function runs one batch as one transaction. */
 export function createCustomerWriter(db: Database.Database): (batch: IdentifyBatch) => IdentifyOutcome {
-  const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`);
-  const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`);
+  // Raw rows (arrays in CUSTOMER_COLUMNS order): no 14-key object per row read.
+  const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`).raw(true);
+  const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`).raw(true);
   // INDEXED BY: without statistics the planner would rather walk customers_last_seen (which
   // yields this ORDER BY for free) than the email index, turning each lookup into a scan.
-  const byEmail = db.prepare(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
-     ORDER BY last_seen DESC NULLS LAST, id DESC`,
-  );
+  const byEmail = db
+    .prepare(
+      `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
+       ORDER BY last_seen DESC NULLS LAST, id DESC`,
+    )
+    .raw(true);
   // Positional parameters: no per-row parameter object to build and walk.
   const insert = db.prepare(
     `INSERT INTO customers (project_id, user_id, anonymous_id, email, email_lower, first_name, last_name, phone, signed_up_at, ip,
@@ -55,16 +96,16 @@ export function createCustomerWriter(db: Database.Database): (batch: IdentifyBat
         duplicates += 1;
         continue;
       }
-      const byUserIdRecord = item.userId !== undefined ? (byUserId.get(projectId, item.userId) as CustomerRecord | undefined) : undefined;
+      const byUserIdRecord = item.userId !== undefined ? (byUserId.get(projectId, item.userId) as RawCustomer | undefined) : undefined;
       const byAnonymousRecord =
-        item.anonymousId !== undefined ? (byAnonymousId.get(projectId, item.anonymousId) as CustomerRecord | undefined) : undefined;
+        item.anonymousId !== undefined ? (byAnonymousId.get(projectId, item.anonymousId) as RawCustomer | undefined) : undefined;
       const byEmailRecords = needsEmailLookup(item, byUserIdRecord !== undefined)
-        ? (byEmail.all(projectId, emailKey(item.email as string)) as CustomerRecord[])
+        ? (byEmail.all(projectId, emailKey(item.email as string)) as RawCustomer[])
         : [];
       const { target, absorb, changes } = resolveIdentity(item, {
-        byUserId: byUserIdRecord ? toRow(byUserIdRecord) : undefined,
-        byEmail: byEmailRecords.map(toRow),
-        byAnonymousId: byAnonymousRecord ? toRow(byAnonymousRecord) : undefined,
+        byUserId: byUserIdRecord ? fromRaw(byUserIdRecord) : undefined,
+        byEmail: byEmailRecords.length === 0 ? [] : byEmailRecords.map(fromRaw),
+        byAnonymousId: byAnonymousRecord ? fromRaw(byAnonymousRecord) : undefined,
       });
       if (absorb) deleteById.run(absorb.id);
       const base = target && absorb ? absorbProfile(target, absorb) : target;

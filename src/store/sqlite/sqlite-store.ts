@@ -1,4 +1,5 @@
-// Embedded store: one SQLite file in WAL mode, synchronous=FULL so a 200 survives a crash.
+// Embedded store: one SQLite file in WAL mode; every commit is synced to disk before its 200
+// (synchronous=FULL, or on the writer thread an explicit WAL sync, see sqlite-writer.ts).
 // Identify transactions run on a writer thread (sqlite-writer.ts) so that waiting for their
 // fsync never stalls the event loop; reads and the rare other writes use this thread's connection.
 import { mkdirSync } from 'node:fs';
@@ -71,9 +72,14 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
+/** Identify batches one project may have queued at the writer thread at once. */
+const SQLITE_GROUPS_IN_FLIGHT = 4;
+
 export interface SqliteStoreOptions {
   /** Run identify transactions on a writer thread (default; not possible for `:memory:`). */
   writerThread?: boolean;
+  /** Tests only: the writer thread waits this long before each WAL sync (proves replies wait for it). */
+  walSyncDelayMs?: number;
 }
 
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
@@ -119,13 +125,14 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   };
 
   // Every identify goes through one writer, in the order the calls were made.
+  const threaded = !(options.writerThread === false || memory);
   const writer =
-    options.writerThread === false || memory
+    !threaded
       ? (() => {
           const identify = createCustomerWriter(db);
           return { identify: async (batch: IdentifyBatch) => identify(batch), close: async () => {} };
         })()
-      : createWriterClient(path);
+      : createWriterClient(path, { walSyncDelayMs: options.walSyncDelayMs });
 
   const customers: CustomerStore = {
     identify(batch) {
@@ -312,6 +319,9 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
 
   return {
     engine: 'sqlite',
+    // The writer thread applies batches in the order they are posted and syncs the WAL for
+    // several at once (sqlite-writer.ts): group commit may have a few in flight.
+    identifyConcurrency: threaded ? SQLITE_GROUPS_IN_FLIGHT : 1,
     customers,
     projects,
     keys,
@@ -332,9 +342,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     poolStats() {
       return { total: db.open ? 1 : 0, idle: db.open && !db.inTransaction ? 1 : 0, waiting: 0 };
     },
-    async durability() {
+    async durability(): Promise<Record<string, string>> {
       const journalMode = String(db.pragma('journal_mode', { simple: true }));
       const synchronous = ['off', 'normal', 'full', 'extra'][Number(db.pragma('synchronous', { simple: true }))] ?? 'unknown';
+      // The writer thread commits with NORMAL and syncs the WAL itself before answering (sqlite-writer.ts).
+      if (threaded) return { journal_mode: journalMode, synchronous, identify_commits: 'wal-fdatasync-before-reply' };
       return { journal_mode: journalMode, synchronous };
     },
     async close() {
