@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fireBodies } from './load.js';
-import { startServer, type RunningServer } from './servers.js';
+import { cpuPerRequest, startServer, threadCpuSeconds, type RunningServer } from './servers.js';
 import { customerBody, customerChanges } from './workload.js';
 import { openStore } from '../src/store/open-store.js';
 import { measureHotPath, type HotPath } from './hot-path.js';
@@ -45,6 +45,8 @@ interface IdentifyResult {
   rssEndMb: number;
   /** Sampled read-back of what was acknowledged (Beacon only): found / sampled. */
   readBack?: string;
+  /** CPU per request: the server's event loop, its other threads (SQLite writer, pg, GC helpers), the load generator. */
+  cpu: { mainUs: number; othersUs: number; loadUs: number };
 }
 
 interface BulkResult {
@@ -119,7 +121,11 @@ async function identifyRun(target: string, round: number, start: () => Promise<R
     const tag = runTag('id');
     const bodies = Array.from({ length: SETTINGS.identifyRequests }, (_, i) => JSON.stringify(customerBody(tag, i)));
     const rssStart = server.rss();
+    const threadsBefore = threadCpuSeconds(server.pid);
+    const loadBefore = process.cpuUsage();
     const { result, seconds } = await fire(server.url, bodies);
+    const load = process.cpuUsage(loadBefore);
+    const serverCpu = cpuPerRequest(server.pid, threadsBefore, threadCpuSeconds(server.pid), bodies.length);
     const rssEnd = server.rss();
     const completed = result.requests.total;
     return {
@@ -127,6 +133,7 @@ async function identifyRun(target: string, round: number, start: () => Promise<R
       round,
       requests: completed,
       reqPerSec: completed / seconds,
+      cpu: { ...serverCpu, loadUs: (load.user + load.system) / bodies.length },
       p50: result.latency.p50,
       p99: result.latency.p99,
       non2xx: result.non2xx,
@@ -214,11 +221,11 @@ const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maxim
 function identifyTable(results: IdentifyResult[]): string {
   const rows = results.map(
     (r) =>
-      `| ${r.target} | ${r.round} | ${fmt(r.requests)} | ${fmt(r.reqPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${r.rssStartMb} → ${r.rssEndMb} | ${r.readBack ?? '—'} |`,
+      `| ${r.target} | ${r.round} | ${fmt(r.requests)} | ${fmt(r.reqPerSec)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb} | ${r.rssStartMb} → ${r.rssEndMb} | ${r.readBack ?? '—'} | ${fmt(r.cpu.mainUs)} / ${fmt(r.cpu.othersUs)} / ${fmt(r.cpu.loadUs)} |`,
   );
   return [
-    '| target | round | requests | req/s | p50 ms | p99 ms | non-2xx | errors | peak RSS MB | RSS MB start → end | read-back |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| target | round | requests | req/s | p50 ms | p99 ms | non-2xx | errors | peak RSS MB | RSS MB start → end | read-back | CPU µs/request: event loop / other server threads / load generator |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }
@@ -338,7 +345,7 @@ async function main(): Promise<void> {
       `Node ${process.version}, load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; took ${fmt((Date.now() - started) / 1000)} s.`,
     `Identify: autocannon, ${SETTINGS.connections} connections, ${fmt(SETTINGS.identifyRequests)} distinct customers per run ` +
       `(after ${fmt(SETTINGS.warmup)} warm-up calls), targets alternated A/B per round, ${SETTINGS.rounds} round(s); Beacon runs with its ` +
-      'defaults (SQLite WAL + synchronous=FULL, PostgreSQL default commit settings: every 200 is durable; info logging to /dev/null; rate limit off, see bench/run.ts), ' +
+      'defaults (SQLite WAL with the WAL synced after each commit before its 200 — an fdatasync by the writer thread, see sqlite-writer.ts —, PostgreSQL synchronous_commit=on: every 200 is durable; info logging to /dev/null; rate limit off, see bench/run.ts), ' +
       'each run on a fresh database.',
     `Bulk: ${fmt(SETTINGS.bulkCustomers)} customers as ${fmt(SETTINGS.bulkItems)}-item POST /customers/bulk calls (2 in flight) vs the raw store ` +
       'doing the same upserts in-process from already-normalised items (the limit).',

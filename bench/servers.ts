@@ -1,6 +1,6 @@
 // Starts the servers under test as real child processes and watches their memory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface RunningServer {
@@ -79,4 +79,31 @@ export async function startServer(input: { args: string[]; env?: Record<string, 
       clearTimeout(timer);
     },
   };
+}
+
+/** CPU seconds used so far by each thread of a process (Linux /proc), by thread id. */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / 100); // utime + stime, in clock ticks of 10 ms
+    }
+  } catch {
+    // the process or a thread went away
+  }
+  return out;
+}
+
+/** µs of CPU per request on the main thread (tid = pid) and on all other threads together. */
+export function cpuPerRequest(pid: number, before: Map<number, number>, after: Map<number, number>, requests: number) {
+  let main = 0;
+  let others = 0;
+  for (const [tid, seconds] of after) {
+    const used = seconds - (before.get(tid) ?? 0);
+    if (tid === pid) main += used;
+    else others += used;
+  }
+  return { mainUs: (main * 1e6) / requests, othersUs: (others * 1e6) / requests };
 }
