@@ -5,7 +5,7 @@
 // one INSERT and one UPDATE. Any transaction that could add, change or remove a profile for
 // a key holds that key's lock or the profile's row lock, so nothing is lost or duplicated
 // whichever process serves a call.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import pg from 'pg';
 import type { AttributeValue } from '../../customers/schemas.js';
 import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
@@ -86,7 +86,8 @@ function likePattern(text: string): string {
 
 /** A 64-bit advisory-lock key for one identity within a project. */
 function lockKey(projectId: number, kind: 'user' | 'anonymous' | 'email', value: string): bigint {
-  return createHash('sha256').update(`${projectId}\u0000${kind}\u0000${value}`).digest().readBigInt64BE(0);
+  // One-shot hash (no Hash object): two or three of these per identify call.
+  return hash('sha256', `${projectId}\u0000${kind}\u0000${value}`, 'buffer').readBigInt64BE(0);
 }
 
 /** Column arrays for the unnest() writes, in the order the SQL lists them. */
