@@ -10,24 +10,13 @@ import type { CustomerChanges } from '../../src/customers/merge.js';
 import { normaliseCustomer } from '../../src/customers/normalise.js';
 import type { Profile } from '../../src/customers/schemas.js';
 import type { Store } from '../../src/store/store.js';
+import { seededRandom } from '../support/random.js';
 import { storeFactories, uniqueName } from '../support/stores.js';
 
 const factories = await storeFactories('store parity');
 const postgresMissing = factories.some((factory) => factory.unavailable !== null);
 
-/** mulberry32: small, seeded, good enough to pick test inputs. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { next, pick, chance: (p: number) => next() < p };
-}
+const random = seededRandom;
 
 const USER_IDS = ['u1', 'u2', 'u3', 'U1', '42', 'u6'];
 const EMAILS = ['a@x.io', 'A@X.io', 'b@x.io', 'c@y.io', 'B@x.IO'];

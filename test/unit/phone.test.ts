@@ -3,21 +3,12 @@
 import metadataJson from 'libphonenumber-js/min/metadata';
 import { describe, expect, it } from 'vitest';
 import { libraryE164, normalisePhone, plainE164 } from '../../src/customers/phone.js';
+import { seededRandom } from '../support/random.js';
 
 const CODES = Object.keys((metadataJson as unknown as { country_calling_codes: Record<string, string[]> }).country_calling_codes);
 
-/** Deterministic pseudo-random digits (mulberry32), so a failure names a reproducible input. */
-function digitSource(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return (length: number) => Array.from({ length }, () => String(Math.floor(next() * 10))).join('');
-}
+/** Deterministic digits, so a failure names a reproducible input. */
+const digitSource = (seed: number) => seededRandom(seed).digits;
 
 describe('phone numbers: the E.164 shortcut agrees with libphonenumber', () => {
   it('on every calling code × national length × leading digit', () => {
