@@ -23,13 +23,19 @@ export function displayPrefixOf(key: string): string {
 export interface Principal {
   project: Project;
   key: ApiKeyRecord;
+  /** The auth epoch read with the key; a write made for this caller passes it on (IdentifyBatch.authEpoch). */
+  epoch: number;
 }
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'revoked' };
 
 /** Looks a presented key up by its hash and compares the hashes in constant time. */
-export async function authenticate(store: Store, presented: string): Promise<AuthResult> {
-  const presentedHash = hashKey(presented);
+export function authenticate(store: Store, presented: string): Promise<AuthResult> {
+  return authenticateHash(store, hashKey(presented));
+}
+
+/** `authenticate` for a key already hashed with hashKey. */
+export async function authenticateHash(store: Store, presentedHash: string): Promise<AuthResult> {
   const found = await store.keys.findWithProject(presentedHash);
   if (!found || !timingSafeEqual(Buffer.from(found.key.hash, 'hex'), Buffer.from(presentedHash, 'hex'))) return { ok: false, reason: 'unknown' };
   if (found.key.revokedAt !== null) return { ok: false, reason: 'revoked' };

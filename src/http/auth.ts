@@ -10,8 +10,7 @@ import { enforceRateLimit } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** With `epoch` when it came from the key cache. */
-    principal: (Principal & { epoch?: number }) | null;
+    principal: Principal | null;
   }
 }
 
@@ -58,8 +57,8 @@ export async function authorise(
 }
 
 /**
- * The key check alone (no rate limit): against the database, or through `cache` (the principal
- * then carries the epoch its write must be made under; see src/auth/key-cache.ts).
+ * The key check alone (no rate limit): against the database, or through `cache` (see
+ * src/auth/key-cache.ts). Either way the principal carries the auth epoch it was checked under.
  */
 export async function checkPrincipal(
   store: Store,
@@ -106,7 +105,7 @@ export function requireKey(
 }
 
 /** The authenticated principal; routes behind requireKey always have one. */
-export function principalOf(request: FastifyRequest): Principal & { epoch?: number } {
+export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new BeaconError('unauthorized', 'Send an API key.');
   return request.principal;
 }

@@ -66,13 +66,9 @@ export function registerCustomerRoutes(
       },
     },
     async (request) => {
-      const principal = principalOf(request);
-      if (principal.epoch === undefined) {
-        await customers.identify(principal.project, request.body);
-        return success(null);
-      }
+      const { project, epoch } = principalOf(request);
       try {
-        await customers.identify(principal.project, request.body, { authEpoch: principal.epoch });
+        await customers.identify(project, request.body, { authEpoch: epoch });
       } catch (error) {
         // The key check came from the cache. AuthChangedError: a key or project changed since,
         // and nothing was written. A validation refusal may rest on an old project setting (the
