@@ -7,7 +7,8 @@ import pino from 'pino';
 import { createKeyCache } from '../src/auth/key-cache.js';
 import { authenticate, createKey } from '../src/auth/keys.js';
 import { DEFAULT_LIMITS } from '../src/config.js';
-import { normaliseCustomer, normalisePhone } from '../src/customers/normalise.js';
+import { normaliseCustomer } from '../src/customers/normalise.js';
+import { normalisePhone } from '../src/customers/phone.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { customerBody, customerChanges } from './workload.js';
 

@@ -83,8 +83,6 @@ export function splitName(name: string): { first: string; last: string | null } 
   return { first: match[1] as string, last: last === '' ? null : last };
 }
 
-export { normalisePhone };
-
 /** Validate one identify call and turn it into changes; never throws for client input. */
 export function normaliseCustomer(input: unknown, options: NormaliseOptions): Normalised {
   const prefix = options.path ?? '';

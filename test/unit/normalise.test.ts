@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { normaliseCustomer, normalisePhone, splitName } from '../../src/customers/normalise.js';
+import { normaliseCustomer, splitName } from '../../src/customers/normalise.js';
+import { normalisePhone } from '../../src/customers/phone.js';
 
 const opts = { limits: DEFAULT_LIMITS };
 function ok(input: unknown, extra: Partial<Parameters<typeof normaliseCustomer>[1]> = {}) {
