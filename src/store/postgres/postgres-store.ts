@@ -90,6 +90,25 @@ function lockKey(projectId: number, kind: 'user' | 'anonymous' | 'email', value:
   return hash('sha256', `${projectId}\u0000${kind}\u0000${value}`, 'buffer').readBigInt64BE(0);
 }
 
+/** The identities a batch names, or a stored profile holds (emails lower-cased). */
+interface Identities {
+  userIds: Iterable<string>;
+  anonymousIds: Iterable<string>;
+  emails: Iterable<string>;
+}
+
+/**
+ * The advisory-lock keys of these identities, without repeats, in one global order: two
+ * transactions locking overlapping sets then never wait on each other in a cycle.
+ */
+function lockKeys(projectId: number, identities: Identities): bigint[] {
+  const keys = new Set<bigint>();
+  for (const id of identities.userIds) keys.add(lockKey(projectId, 'user', id));
+  for (const id of identities.anonymousIds) keys.add(lockKey(projectId, 'anonymous', id));
+  for (const email of identities.emails) keys.add(lockKey(projectId, 'email', email));
+  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Column arrays for the unnest() writes, in the order the SQL lists them. */
 function columns(rows: readonly ProfileRow[]) {
   return [
@@ -344,17 +363,11 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         if (item.anonymousId !== undefined) anonymousIds.add(item.anonymousId);
         if (typeof item.email === 'string') emails.add(emailKey(item.email));
       }
-      const keys = [
-        ...[...userIds].map((id) => lockKey(batch.projectId, 'user', id)),
-        ...[...anonymousIds].map((id) => lockKey(batch.projectId, 'anonymous', id)),
-        ...[...emails].map((email) => lockKey(batch.projectId, 'email', email)),
-      ];
-      // One global order, so two batches naming the same identities never wait on each other in a cycle.
-      const sortedKeys = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const locked = lockKeys(batch.projectId, { userIds, anonymousIds, emails });
       // The locks go with BEGIN in one round trip (simple protocol, so no parameters: the keys
       // are integers written by us). They must be held before LOCK_IDENTITIES starts: in READ
       // COMMITTED a statement sees what was committed when it began.
-      let begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${sortedKeys.join(',')}}'::bigint[]) AS k`;
+      let begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${locked.join(',')}}'::bigint[]) AS k`;
       if (batch.authEpoch !== undefined) begin += '; SELECT epoch::integer AS epoch FROM auth_epoch';
       return transaction(async (client, begun) => {
         if (batch.authEpoch !== undefined) {
@@ -368,16 +381,14 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         // email, an address this batch replaces): lock those too, so that a batch naming one of
         // them waits for this commit instead of reading the profiles as they were before it (in
         // READ COMMITTED, a row lock wait does not show rows this batch inserts or moves to).
-        const extra = new Set<bigint>();
-        for (const row of existing) {
-          if (row.userId !== null) extra.add(lockKey(batch.projectId, 'user', row.userId));
-          if (row.anonymousId !== null) extra.add(lockKey(batch.projectId, 'anonymous', row.anonymousId));
-          if (row.email !== null) extra.add(lockKey(batch.projectId, 'email', emailKey(row.email)));
-        }
-        for (const key of sortedKeys) extra.delete(key);
-        if (extra.size > 0) {
-          const more = [...extra].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
-          await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [more]);
+        const held = new Set(locked);
+        const more = lockKeys(batch.projectId, {
+          userIds: existing.flatMap((row) => (row.userId === null ? [] : [row.userId])),
+          anonymousIds: existing.flatMap((row) => (row.anonymousId === null ? [] : [row.anonymousId])),
+          emails: existing.flatMap((row) => (row.email === null ? [] : [emailKey(row.email)])),
+        }).filter((key) => !held.has(key));
+        if (more.length > 0) {
+          await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [more.map(String)]);
         }
         batch.onLocked?.();
         const { deletes, inserts, updates } = resolveBatch({
