@@ -1,7 +1,14 @@
 // Starts the servers under test as real child processes and watches their memory.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+export const PUBLIC_KEY = 'pk_bench_public_0123456789abcdef';
+export const SECRET_KEY = 'sk_bench_secret_0123456789abcdef';
+export const PG_URL = process.env.BEACON_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/beacon_test_speed';
 
 export interface RunningServer {
   url: string;
@@ -106,4 +113,31 @@ export function cpuPerRequest(pid: number, before: Map<number, number>, after: M
     else others += used;
   }
   return { mainUs: (main * 1e6) / requests, othersUs: (others * 1e6) / requests };
+}
+
+/** `beacon serve` (the built dist/main.js) on `databaseUrl`, with the bench keys. */
+export function startBeacon(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  return startServer({
+    args: [join(ROOT, 'dist/main.js'), 'serve'],
+    // One key at 10k+ req/s is far over the per-key rate limit (1,000/s): the benchmarks measure
+    // identify itself, so the limiter is off here and any non-2xx still fails the verdict.
+    env: { DATABASE_URL: databaseUrl, BEACON_PUBLIC_KEY: PUBLIC_KEY, BEACON_SECRET_KEY: SECRET_KEY, BEACON_RATE_LIMIT: '0', ...env },
+  });
+}
+
+/** A SQLite database in a fresh temp directory. */
+export function tempDb(): { url: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'beacon-bench-'));
+  return { url: `sqlite:${join(dir, 'beacon.sqlite')}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Drops and re-creates the PostgreSQL bench database (its name must contain "test"), so every run starts empty. */
+export function freshPostgres(url = PG_URL): { url: string; cleanup: () => void } {
+  const parsed = new URL(url);
+  const name = parsed.pathname.slice(1);
+  if (!name.includes('test')) throw new Error(`refusing to recreate database "${name}": its name does not contain "test"`);
+  const cli = ['-h', parsed.hostname, '-p', parsed.port || '5432', '-U', decodeURIComponent(parsed.username || 'postgres')];
+  execFileSync('dropdb', [...cli, '--if-exists', '--force', name], { stdio: 'inherit' });
+  execFileSync('createdb', [...cli, name], { stdio: 'inherit' });
+  return { url, cleanup: () => {} };
 }
