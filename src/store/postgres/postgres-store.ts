@@ -1,6 +1,8 @@
 // PostgreSQL store: several stateless Beacon processes share one database.
-// Identity resolution runs inside one transaction per batch: advisory locks on every
-// (project, user_id) and (project, lower(email)) the batch names, then SELECT … FOR UPDATE of
+// Identity resolution runs inside one transaction per batch: a shared advisory lock on the
+// project, advisory locks on every (project, user_id) and (project, lower(email)) the batch
+// names (a batch naming more than MAX_IDENTITY_LOCKS takes the project lock exclusively
+// instead, to stay within PostgreSQL's lock table), then SELECT … FOR UPDATE of
 // every profile those keys match, then the pure rules (src/customers/resolve-batch.ts), then
 // one INSERT and one UPDATE. Any transaction that could add, change or remove a profile for
 // a key holds that key's lock or the profile's row lock, so nothing is lost or duplicated
@@ -59,6 +61,20 @@ const NAME_SEARCH = `lower(trim(coalesce(first_name, '') || ' ' || coalesce(last
 
 const MIGRATION_LOCK = 7_262_311_901; // any constants, one per purpose
 const EXCLUSIVE_LOCK = 7_262_311_902;
+/**
+ * First half of the two-integer advisory lock (class, project id) that every identify
+ * transaction takes before its identity locks: shared when it locks identities one by one,
+ * exclusive when it names more than MAX_IDENTITY_LOCKS of them. (The two-integer form never
+ * collides with the one-bigint identity keys.)
+ */
+const PROJECT_LOCK_CLASS = 72_623_119;
+/**
+ * PostgreSQL's lock table has room for max_locks_per_transaction × max_connections locks in
+ * all (6,400 by default), shared by every session: a 5,000-customer bulk call (10,000 identity
+ * locks) failed with "out of shared memory", and two 1,000-item calls beside identify traffic
+ * could too. A batch naming more identities than this locks its whole project instead.
+ */
+export const MAX_IDENTITY_LOCKS = 256;
 const MAX_ATTEMPTS = 5;
 
 /** bigint (ids, UNIX seconds) as a JS number: every value Beacon stores is below 2^53. */
@@ -363,11 +379,19 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         if (item.anonymousId !== undefined) anonymousIds.add(item.anonymousId);
         if (typeof item.email === 'string') emails.add(emailKey(item.email));
       }
-      const locked = lockKeys(batch.projectId, { userIds, anonymousIds, emails });
+      const keys = lockKeys(batch.projectId, { userIds, anonymousIds, emails });
+      // Big batches hold the project alone: no identity locks, no other identify transaction of
+      // the project runs meanwhile (they wait for its commit, or it waits for theirs).
+      const wholeProject = keys.length > MAX_IDENTITY_LOCKS;
+      const locked = wholeProject ? [] : keys;
       // The locks go with BEGIN in one round trip (simple protocol, so no parameters: the keys
       // are integers written by us). They must be held before LOCK_IDENTITIES starts: in READ
-      // COMMITTED a statement sees what was committed when it began.
-      let begin = `BEGIN; SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${locked.join(',')}}'::bigint[]) AS k`;
+      // COMMITTED a statement sees what was committed when it began. The project lock comes
+      // first, identities after it in one global order: no two transactions wait in a cycle.
+      let begin = wholeProject
+        ? `BEGIN; SELECT pg_advisory_xact_lock(${PROJECT_LOCK_CLASS}, ${batch.projectId})`
+        : `BEGIN; SELECT pg_advisory_xact_lock_shared(${PROJECT_LOCK_CLASS}, ${batch.projectId}); ` +
+          `SELECT count(pg_advisory_xact_lock(k)) FROM unnest('{${locked.join(',')}}'::bigint[]) AS k`;
       if (batch.authEpoch !== undefined) begin += '; SELECT epoch::integer AS epoch FROM auth_epoch';
       return transaction(async (client, begun) => {
         if (batch.authEpoch !== undefined) {
@@ -382,7 +406,7 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
         // them waits for this commit instead of reading the profiles as they were before it (in
         // READ COMMITTED, a row lock wait does not show rows this batch inserts or moves to).
         const held = new Set(locked);
-        const more = lockKeys(batch.projectId, {
+        const more = wholeProject ? [] : lockKeys(batch.projectId, {
           userIds: existing.flatMap((row) => (row.userId === null ? [] : [row.userId])),
           anonymousIds: existing.flatMap((row) => (row.anonymousId === null ? [] : [row.anonymousId])),
           emails: existing.flatMap((row) => (row.email === null ? [] : [emailKey(row.email)])),
