@@ -37,6 +37,8 @@ const settleSeconds = seconds / 5;
 interface Sample {
   second: number;
   rssMb: number;
+  /** The event-loop thread's V8 heap (from /metrics): committed and used, MB. */
+  heapMb?: { total: number; used: number };
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
@@ -63,14 +65,22 @@ async function main(): Promise<void> {
   const tag = `soak${Date.now().toString(36)}`;
   const samples: Sample[] = [];
   const started = performance.now();
-  const sample = () => samples.push({ second: (performance.now() - started) / 1000, rssMb: mb(server.rss()) });
-  const sampler = setInterval(sample, SAMPLE_MS);
+  const sample = async () => {
+    const entry: Sample = { second: (performance.now() - started) / 1000, rssMb: mb(server.rss()) };
+    samples.push(entry);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const bytes = (name: string) => Number(new RegExp(`^beacon_process_nodejs_heap_size_${name}_bytes (\\S+)$`, 'm').exec(metrics)?.[1]);
+    entry.heapMb = { total: mb(bytes('total')), used: mb(bytes('used')) };
+  };
+  const sampler = setInterval(() => void sample().catch(() => {}), SAMPLE_MS);
   let created = 0;
   let returning = 0;
   let bulkCalls = 0;
-  let sideErrors = 0;
+  /** Statuses other than 200 from the bulk calls and reads, by status. */
+  const sideStatuses = new Map<number, number>();
+  const sideFailed = (status: number) => sideStatuses.set(status, (sideStatuses.get(status) ?? 0) + 1);
   try {
-    sample();
+    await sample();
     // Bulk and reads beside the identify stream, one at a time, every 3 seconds.
     let stop = false;
     const side = (async () => {
@@ -81,11 +91,11 @@ async function main(): Promise<void> {
           headers: { authorization: `Bearer ${PUBLIC_KEY}`, 'content-type': 'application/json' },
           body: JSON.stringify({ customers }),
         });
-        if (bulk.status !== 200) sideErrors += 1;
+        if (bulk.status !== 200) sideFailed(bulk.status);
         await bulk.arrayBuffer();
         bulkCalls += 1;
         const read = await fetch(`${server.url}/customers/${encodeURIComponent(`${tag}b${round}-7`)}`, { headers: { authorization: `Bearer ${SECRET_KEY}` } });
-        if (read.status !== 200) sideErrors += 1;
+        if (read.status !== 200) sideFailed(read.status);
         await read.arrayBuffer();
         await new Promise((resolve) => setTimeout(resolve, 3_000));
       }
@@ -115,7 +125,7 @@ async function main(): Promise<void> {
     });
     stop = true;
     await side;
-    sample();
+    await sample();
     clearInterval(sampler);
     const peakMb = mb(server.peakRss());
     const settled = samples.filter((s) => s.second >= settleSeconds);
@@ -127,7 +137,16 @@ async function main(): Promise<void> {
     const lateMb = meanOf(seconds - settleSeconds, Infinity);
     const growthMb = lateMb - earlyMb;
     const slope = slopePerMinute(settled);
+    const sideErrors = [...sideStatuses.values()].reduce((sum, count) => sum + count, 0);
     const non2xx = result.non2xx + sideErrors;
+    const identifyStatuses = Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats)
+      .filter(([status]) => status !== '200')
+      .map(([status, stats]) => `${status} × ${fmt(stats.count)}`);
+    const failures = [
+      identifyStatuses.length ? `identify ${identifyStatuses.join(', ')}` : '',
+      result.errors + result.timeouts ? `identify connection errors ${fmt(result.errors)}, timeouts ${fmt(result.timeouts)}` : '',
+      sideStatuses.size ? `bulk/read ${[...sideStatuses].map(([status, count]) => `${status} × ${fmt(count)}`).join(', ')}` : '',
+    ].filter(Boolean);
     const flat = growthMb <= FLAT_MB;
     const withinBudget = peakMb <= BUDGET_MB;
     const everyMs = Math.max(SAMPLE_MS, Math.round((seconds * 1000) / 20 / SAMPLE_MS) * SAMPLE_MS);
@@ -148,12 +167,13 @@ async function main(): Promise<void> {
       `| RSS slope after ${fmt(settleSeconds)} s (MB/min) | ${fmt(slope, 2)} | — | — |`,
       `| non-2xx + errors | ${fmt(non2xx + result.errors + result.timeouts)} | 0 | ${non2xx + result.errors + result.timeouts === 0 ? 'yes' : '**no**'} |`,
       '',
+      ...(failures.length ? [`Failures: ${failures.join('; ')}.`, ''] : []),
       `Identify calls: ${fmt(result.requests.total)} (${fmt(result.requests.average)} req/s on average, p99 ${result.latency.p99} ms); ` +
         `${fmt(created)} new customers, ${fmt(returning)} returning; ${fmt(bulkCalls)} bulk calls (${fmt(bulkCalls * 1000)} customers).`,
       '',
-      '| second | RSS MB |',
-      '| --- | --- |',
-      ...shown.map((s) => `| ${fmt(s.second)} | ${fmt(s.rssMb, 1)} |`),
+      '| second | RSS MB | event-loop heap MB, committed / used |',
+      '| --- | --- | --- |',
+      ...shown.map((s) => `| ${fmt(s.second)} | ${fmt(s.rssMb, 1)} | ${s.heapMb ? `${fmt(s.heapMb.total, 1)} / ${fmt(s.heapMb.used, 1)}` : '—'} |`),
       '',
     ].join('\n');
     writeFileSync(out, report);
