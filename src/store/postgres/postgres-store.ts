@@ -71,10 +71,10 @@ const PROJECT_LOCK_CLASS = 72_623_119;
 /**
  * PostgreSQL's lock table has room for max_locks_per_transaction × max_connections locks in
  * all (6,400 by default), shared by every session: a 5,000-customer bulk call (10,000 identity
- * locks) failed with "out of shared memory", and two 1,000-item calls beside identify traffic
- * could too. A batch naming more identities than this locks its whole project instead.
+ * locks) failed with "out of shared memory", and so did some 1,000-item calls made beside
+ * identify traffic. A batch naming more identities than this locks its whole project instead.
  */
-export const MAX_IDENTITY_LOCKS = 256;
+const MAX_IDENTITY_LOCKS = 256;
 const MAX_ATTEMPTS = 5;
 
 /** bigint (ids, UNIX seconds) as a JS number: every value Beacon stores is below 2^53. */
