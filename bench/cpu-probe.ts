@@ -4,25 +4,19 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fireBodies } from './load.js';
-import { startServer, threadCpuSeconds } from './servers.js';
+import { PUBLIC_KEY, startBare, startBeacon, threadCpuSeconds } from './servers.js';
 import { customerBody } from './workload.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const target = process.argv[2] ?? 'sqlite';
 const count = Number(process.argv[3] ?? 30_000);
-const KEY = 'pk_bench_public_0123456789abcdef';
-const fire = (url: string, bodies: string[]) => fireBodies({ url: `${url}/customers`, key: KEY, bodies, connections: 64 });
+const fire = (url: string, bodies: string[]) => fireBodies({ url: `${url}/customers`, key: PUBLIC_KEY, bodies, connections: 64 });
 
 const dir = mkdtempSync(join(os.tmpdir(), 'beacon-probe-'));
 const databaseUrl = target === 'postgres' ? (process.env.PROBE_PG ?? 'postgres://postgres@127.0.0.1:5432/beacon_test_probe') : `sqlite:${join(dir, 'b.sqlite')}`;
-const server = await startServer(
+const server =
   target === 'bare'
-    ? { args: ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')] }
-    : {
-        args: [...(process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/main.js'), 'serve'],
-        env: { DATABASE_URL: databaseUrl, BEACON_PUBLIC_KEY: KEY, BEACON_SECRET_KEY: 'sk_bench_secret_0123456789abcdef', BEACON_RATE_LIMIT: '0' },
-      },
-);
+    ? await startBare()
+    : await startBeacon(databaseUrl, (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const tag = `p${Date.now().toString(36)}`;
 await fire(server.url, Array.from({ length: 2000 }, (_, i) => JSON.stringify(customerBody(`${tag}w`, i))));
 const bodies = Array.from({ length: count }, (_, i) => JSON.stringify(customerBody(tag, i)));

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fireBodies } from './load.js';
-import { cpuPerRequest, freshPostgres, PG_URL, PUBLIC_KEY, ROOT, SECRET_KEY, startBeacon, startServer, tempDb, threadCpuSeconds, type RunningServer } from './servers.js';
+import { cpuPerRequest, freshPostgres, PG_URL, PUBLIC_KEY, ROOT, SECRET_KEY, startBare, startBeacon, tempDb, threadCpuSeconds, type RunningServer } from './servers.js';
 import { customerBody, customerChanges } from './workload.js';
 import { openStore } from '../src/store/open-store.js';
 import { measureHotPath, type HotPath } from './hot-path.js';
@@ -69,14 +69,6 @@ const median = (values: number[]) => {
 
 let runCounter = 0;
 const runTag = (label: string) => `${label}${(runCounter += 1)}x${Date.now().toString(36)}`;
-
-function beaconServer(databaseUrl: string): Promise<RunningServer> {
-  return startBeacon(databaseUrl);
-}
-
-function bareServer(): Promise<RunningServer> {
-  return startServer({ args: ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')] });
-}
 
 function fire(url: string, bodies: string[]) {
   return fireBodies({ url: `${url}/customers`, key: PUBLIC_KEY, bodies, connections: SETTINGS.connections });
@@ -138,7 +130,7 @@ function bulkBodies(tag: string, count: number): string[] {
 }
 
 async function bulkHttpRun(target: string, round: number, databaseUrl: string): Promise<BulkResult> {
-  const server = await beaconServer(databaseUrl);
+  const server = await startBeacon(databaseUrl);
   try {
     const send = async (bodies: string[]) => {
       let non2xx = 0;
@@ -282,18 +274,18 @@ async function main(): Promise<void> {
 
   for (let round = 1; round <= SETTINGS.rounds; round += 1) {
     log(`identify round ${round}: bare fastify…`);
-    identify.push(await identifyRun('bare fastify', round, bareServer, false));
+    identify.push(await identifyRun('bare fastify', round, startBare, false));
     log(`identify round ${round}: beacon sqlite…`);
     const db = tempDb();
     try {
-      identify.push(await identifyRun('beacon sqlite', round, () => beaconServer(db.url), true));
+      identify.push(await identifyRun('beacon sqlite', round, () => startBeacon(db.url), true));
     } finally {
       db.cleanup();
     }
     if (PG_BUILT) {
       log(`identify round ${round}: beacon postgres…`);
       const pg = freshPostgres();
-      identify.push(await identifyRun('beacon postgres', round, () => beaconServer(pg.url), true));
+      identify.push(await identifyRun('beacon postgres', round, () => startBeacon(pg.url), true));
     }
   }
   for (let round = 1; round <= SETTINGS.rounds; round += 1) {

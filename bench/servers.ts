@@ -115,14 +115,19 @@ export function cpuPerRequest(pid: number, before: Map<number, number>, after: M
   return { mainUs: (main * 1e6) / requests, othersUs: (others * 1e6) / requests };
 }
 
-/** `beacon serve` (the built dist/main.js) on `databaseUrl`, with the bench keys. */
-export function startBeacon(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
+/** `beacon serve` (the built dist/main.js) on `databaseUrl`, with the bench keys; `nodeArgs` go to node (probes: --cpu-prof, --trace-gc). */
+export function startBeacon(databaseUrl: string, nodeArgs: readonly string[] = []): Promise<RunningServer> {
   return startServer({
-    args: [join(ROOT, 'dist/main.js'), 'serve'],
+    args: [...nodeArgs, join(ROOT, 'dist/main.js'), 'serve'],
     // One key at 10k+ req/s is far over the per-key rate limit (1,000/s): the benchmarks measure
     // identify itself, so the limiter is off here and any non-2xx still fails the verdict.
-    env: { DATABASE_URL: databaseUrl, BEACON_PUBLIC_KEY: PUBLIC_KEY, BEACON_SECRET_KEY: SECRET_KEY, BEACON_RATE_LIMIT: '0', ...env },
+    env: { DATABASE_URL: databaseUrl, BEACON_PUBLIC_KEY: PUBLIC_KEY, BEACON_SECRET_KEY: SECRET_KEY, BEACON_RATE_LIMIT: '0' },
   });
+}
+
+/** The bare-HTTP baseline (bench/bare-server.ts): parses the body, answers the envelope, stores nothing. */
+export function startBare(): Promise<RunningServer> {
+  return startServer({ args: ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')] });
 }
 
 /** A SQLite database in a fresh temp directory. */

@@ -7,9 +7,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
+import { ROOT } from '../cli/cli-harness.js';
 import { TEST_DATABASE_URL } from '../support/stores.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(os.tmpdir(), 'beacon-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
