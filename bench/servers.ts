@@ -1,6 +1,6 @@
 // Starts the servers under test as real child processes and watches their memory.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -58,11 +58,15 @@ async function waitUntilUp(url: string, child: ChildProcess, stderr: () => strin
 
 export async function startServer(input: { args: string[]; env?: Record<string, string> }): Promise<RunningServer> {
   const port = await freePort();
+  const outFile = process.env.BEACON_BENCH_SERVER_OUT;
+  const out = outFile ? openSync(outFile, 'a') : 'ignore';
   const child = spawn(process.execPath, input.args, {
     env: { ...process.env, ...input.env, PORT: String(port), HOST: '127.0.0.1' },
-    // Beacon logs one line per request to stdout, as deployed; /dev/null takes it.
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // Beacon logs one line per request to stdout, as deployed; /dev/null takes it, unless
+    // BEACON_BENCH_SERVER_OUT names a file to keep it in (diagnosis: node's --trace-gc goes there).
+    stdio: ['ignore', out, 'pipe'],
   });
+  if (typeof out === 'number') closeSync(out); // the child has its own copy
   let errors = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     errors = (errors + chunk.toString('utf8')).slice(-4000);
