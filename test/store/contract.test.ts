@@ -225,6 +225,73 @@ for (const factory of factories) {
       });
     });
 
+    describe('an email shared by many profiles', () => {
+      // The stores read only the most recently seen profiles of an email (a few, not thousands);
+      // these calls are built so that reading too few would change the answer.
+      it('rule 2 in one call: once every other holder has moved to a new address, an unknown user_id upgrades the email-only profile', async () => {
+        for (const user of ['a', 'b', 'c']) await identify({ user_id: user, email: `${user}@x.io` });
+        f.clock.advance(10);
+        await identify({ email: 'home@x.io', custom_attributes: { lead: true } });
+        const [lead] = await all({ email: 'home@x.io' });
+        for (const user of ['a', 'b', 'c']) {
+          f.clock.advance(10);
+          await identify({ user_id: user, email: 'HOME@x.io' });
+        }
+        expect(await all({ email: 'home@x.io' })).toHaveLength(4);
+        await bulk([
+          { user_id: 'a', email: 'a2@x.io' },
+          { user_id: 'b', email: 'b2@x.io' },
+          { user_id: 'c', email: 'c2@x.io' },
+          { user_id: 'newcomer', email: 'home@x.io', custom_attributes: { plan: 'pro' } },
+        ]);
+        expect(await read('newcomer')).toMatchObject({ id: lead?.id, email: 'home@x.io', custom_attributes: { lead: true, plan: 'pro' } });
+        expect(await all()).toHaveLength(4);
+      });
+
+      it('rule 2 needs the only profile: an email-only visitor seen last, beside a user with that email, is not taken', async () => {
+        // A visitor (anonymous id: the Segment ingest's store call) whose address changes to desk@.
+        const visit = (email: string) =>
+          f.store.customers.identify({
+            projectId: f.project.id,
+            items: [{ anonymousId: 'visitor', email, attributes: { visits: 1 }, updateSession: true }],
+            now: f.clock.now(),
+            sessionTimeout: TIMEOUT,
+          });
+        await identify({ user_id: 'owner', email: 'desk@x.io' });
+        f.clock.advance(10);
+        await visit('elsewhere@x.io');
+        await visit('desk@x.io');
+        await identify({ user_id: 'stranger', email: 'desk@x.io' });
+        const profiles = await all({ email: 'desk@x.io' });
+        expect(profiles.map((p) => p.user_id).sort()).toEqual([null, 'owner', 'stranger'].sort());
+        expect(profiles.find((p) => p.user_id === null)).toMatchObject({ anonymous_id: 'visitor', custom_attributes: { visits: 1 } });
+      });
+
+      it('rule 3 in one call, with a clock behind the stored last_seen: each email-only item takes the most recently seen profile left', async () => {
+        for (let i = 0; i < 10; i += 1) {
+          f.clock.advance(10);
+          await identify({ user_id: `u${i}`, email: 'team@x.io' });
+        }
+        f.clock.advance(-1000); // another server whose clock is behind
+        await bulk([1, 2, 3].map((hit) => ({ email: 'team@x.io', custom_attributes: { hit } })));
+        const hits = Object.fromEntries((await all()).map((p) => [p.user_id, p.custom_attributes.hit ?? null]));
+        expect(hits).toEqual({ u9: 1, u8: 2, u7: 3, u6: null, u5: null, u4: null, u3: null, u2: null, u1: null, u0: null });
+      });
+
+      it('2,000 profiles with one email: a new user_id gets its own profile, and email-only calls update the newest', async () => {
+        for (let from = 0; from < 2000; from += 1000) {
+          await bulk(Array.from({ length: 1000 }, (_, i) => ({ user_id: `s${from + i}`, email: 'info@shared.io' })));
+          f.clock.advance(10);
+        }
+        await identify({ user_id: 'late', email: 'Info@Shared.io' });
+        f.clock.advance(10);
+        await identify({ email: 'info@shared.io', custom_attributes: { newest: true } });
+        expect(await read('late')).toMatchObject({ email: 'info@shared.io', custom_attributes: { newest: true } });
+        expect((await read('s1999')).custom_attributes).toEqual({});
+        expect((await list({ email: 'info@shared.io', limit: 1000 })).next_cursor).not.toBeNull();
+      });
+    });
+
     describe('bulk', () => {
       it('applies items in array order, the same customer several times, in one call', async () => {
         const result = await bulk([

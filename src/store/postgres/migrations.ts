@@ -107,4 +107,14 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       CREATE TRIGGER projects_epoch AFTER UPDATE OR DELETE ON projects FOR EACH STATEMENT EXECUTE FUNCTION beacon_bump_auth_epoch();
     `,
   },
+  {
+    version: 6,
+    name: 'profiles by email, most recently seen first',
+    sql: `
+      -- An identify batch locks only the most recently seen profiles of each email it names: read
+      -- in index order, without visiting every profile that shares the address.
+      DROP INDEX customers_email;
+      CREATE INDEX customers_email ON customers (project_id, email_lower, last_seen DESC NULLS LAST, id DESC) WHERE email_lower IS NOT NULL;
+    `,
+  },
 ];

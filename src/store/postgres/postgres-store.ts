@@ -3,7 +3,7 @@
 // project, advisory locks on every (project, user_id) and (project, lower(email)) the batch
 // names (a batch naming more than MAX_IDENTITY_LOCKS takes the project lock exclusively
 // instead, to stay within PostgreSQL's lock table), then SELECT … FOR UPDATE of
-// every profile those keys match, then the pure rules (src/customers/resolve-batch.ts), then
+// every profile those keys can reach, then the pure rules (src/customers/resolve-batch.ts), then
 // one INSERT and one UPDATE. Any transaction that could add, change or remove a profile for
 // a key holds that key's lock or the profile's row lock, so nothing is lost or duplicated
 // whichever process serves a call.
@@ -167,21 +167,30 @@ const UPDATE_CUSTOMERS = `
 export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = $1 AND user_id = $2`;
 
 /**
- * Every profile an identify batch could touch, locked in id order (no lock-order cycles).
+ * Every profile an identify batch could touch, locked in id order (no lock-order cycles): those
+ * holding a user_id ($2) or anonymous_id ($4) the batch names, and for each email it names ($3),
+ * the most recently seen profiles with that email, as many as the rules can reach (why that
+ * is enough: resolveBatch in src/customers/resolve-batch.ts): 2, plus the batch's items naming the email ($5), plus
+ * the profiles found by user_id or anonymous_id that hold it. An email shared by thousands of
+ * profiles then costs a few index entries, not thousands of locked rows.
  * One index probe per key, whatever the statistics say. Written as `user_id = ANY(..) OR ..`
  * or as a plain join, the planner (without fresh statistics, as on a table that grew since its
  * last ANALYZE, e.g. with autovacuum off) read the whole project instead: a bitmap scan of
  * (project_id, ...) with a filter or a hash join, about 30 ms a batch at 70,000 profiles. OFFSET 0
  * keeps each LATERAL subquery from being flattened into such a join.
  */
-export const LOCK_IDENTITIES = `SELECT ${CUSTOMER_COLUMNS} FROM customers
+export const LOCK_IDENTITIES = `WITH keyed AS (
+    SELECT m.id, m.email_lower FROM unnest($2::text[]) AS k(v),
+      LATERAL (SELECT id, email_lower FROM customers WHERE project_id = $1 AND user_id = k.v OFFSET 0) AS m
+    UNION ALL SELECT m.id, m.email_lower FROM unnest($4::text[]) AS k(v),
+      LATERAL (SELECT id, email_lower FROM customers WHERE project_id = $1 AND anonymous_id = k.v OFFSET 0) AS m)
+  SELECT ${CUSTOMER_COLUMNS} FROM customers
   WHERE id IN (
-    SELECT m.id FROM unnest($2::text[]) AS k(v),
-      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND user_id = k.v OFFSET 0) AS m
-    UNION ALL SELECT m.id FROM unnest($3::text[]) AS k(v),
-      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND email_lower = k.v OFFSET 0) AS m
-    UNION ALL SELECT m.id FROM unnest($4::text[]) AS k(v),
-      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND anonymous_id = k.v OFFSET 0) AS m)
+    SELECT id FROM keyed
+    UNION ALL SELECT m.id FROM unnest($3::text[], $5::integer[]) AS k(v, items),
+      LATERAL (SELECT id FROM customers WHERE project_id = $1 AND email_lower = k.v
+        ORDER BY last_seen DESC NULLS LAST, id DESC
+        LIMIT 2 + k.items + (SELECT count(*) FROM keyed WHERE keyed.email_lower = k.v)) AS m)
   ORDER BY id FOR UPDATE`;
 
 /** Forget message ids older than the dedupe window (as the SQLite store does). */
@@ -373,13 +382,17 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
       if (batch.items.length === 0) return { duplicates: 0 };
       const userIds = new Set<string>();
       const anonymousIds = new Set<string>();
-      const emails = new Set<string>();
+      /** Items naming each email (lower-cased): they bound how many of its profiles are loaded. */
+      const emailItems = new Map<string, number>();
       for (const item of batch.items) {
         if (item.userId !== undefined) userIds.add(item.userId);
         if (item.anonymousId !== undefined) anonymousIds.add(item.anonymousId);
-        if (typeof item.email === 'string') emails.add(emailKey(item.email));
+        if (typeof item.email === 'string') {
+          const key = emailKey(item.email);
+          emailItems.set(key, (emailItems.get(key) ?? 0) + 1);
+        }
       }
-      const keys = lockKeys(batch.projectId, { userIds, anonymousIds, emails });
+      const keys = lockKeys(batch.projectId, { userIds, anonymousIds, emails: emailItems.keys() });
       // Big batches hold the project alone: no identity locks, no other identify transaction of
       // the project runs meanwhile (they wait for its commit, or it waits for theirs).
       const wholeProject = keys.length > MAX_IDENTITY_LOCKS;
@@ -400,7 +413,9 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
           if (epoch !== batch.authEpoch) throw new AuthChangedError();
         }
         const items = await claimMessages(client, batch);
-        const existing = (await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emails], [...anonymousIds]])).rows.map(toRow);
+        const existing = (
+          await client.query<CustomerRecord>(LOCK_IDENTITIES, [batch.projectId, [...userIds], [...emailItems.keys()], [...anonymousIds], [...emailItems.values()]])
+        ).rows.map(toRow);
         // The locked profiles may hold identities the batch does not name (an anonymous profile's
         // email, an address this batch replaces): lock those too, so that a batch naming one of
         // them waits for this commit instead of reading the profiles as they were before it (in

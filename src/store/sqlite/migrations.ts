@@ -89,4 +89,14 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE TRIGGER projects_delete_epoch AFTER DELETE ON projects BEGIN UPDATE auth_epoch SET epoch = epoch + 1; END;
     `,
   },
+  {
+    version: 5,
+    name: 'profiles by email, most recently seen first',
+    sql: `
+      -- An identify call reads the two most recently seen profiles with its email: in index order,
+      -- without sorting every profile that shares the address.
+      DROP INDEX customers_email;
+      CREATE INDEX customers_email ON customers (project_id, email_lower, last_seen DESC, id DESC) WHERE email_lower IS NOT NULL;
+    `,
+  },
 ];

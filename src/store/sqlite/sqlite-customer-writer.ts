@@ -52,12 +52,15 @@ export function createCustomerWriter(db: Database.Database): (batch: IdentifyBat
   // Raw rows (arrays in CUSTOMER_COLUMNS order): no 14-key object per row read.
   const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`).raw(true);
   const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`).raw(true);
-  // INDEXED BY: without statistics the planner would rather walk customers_last_seen (which
-  // yields this ORDER BY for free) than the email index, turning each lookup into a scan.
+  // The rules ask of an email's profiles only whether exactly one has it and which was seen
+  // last: two rows answer both, however many profiles share the email (items are applied one
+  // by one, so each lookup sees every earlier item). INDEXED BY: without statistics the planner
+  // would rather walk customers_last_seen than the email index (which holds this order too),
+  // turning each lookup into a scan.
   const byEmail = db
     .prepare(
       `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
-       ORDER BY last_seen DESC NULLS LAST, id DESC`,
+       ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT 2`,
     )
     .raw(true);
   // Positional parameters: no per-row parameter object to build and walk.
