@@ -60,7 +60,7 @@ export async function explainCustomerQueries(client: pg.ClientBase, input: { pro
     {
       title: 'POST /customers: lock the profiles an identify call names (user_id, lower(email), anonymous_id)',
       text: LOCK_IDENTITIES,
-      values: [projectId, JSON.stringify([`user-${middle}`]), JSON.stringify([[email, 1]]), '[]'],
+      values: [projectId, [`user-${middle}`], [email], [], [1]],
       lock: true,
     },
     { title: 'GET /customers?email=: lookup by lower(email)', ...listQuery(projectId, { email: email.toUpperCase(), limit: 51 }) },
