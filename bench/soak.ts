@@ -1,7 +1,11 @@
 // `npm run bench:soak`: is Beacon's memory flat under sustained load? One `beacon serve` takes
 // identify calls as fast as autocannon sends them for 5 minutes (new customers and returning
 // ones, whose attributes change), plus a 1,000-item bulk call and a read every few seconds,
-// while its RSS is sampled. Writes bench/results-soak.md.
+// while its RSS is sampled. Writes bench/results-soak.md. Every bulk call brings 1,000 new
+// user_ids with the same 1,000 email addresses as the last one (customerBody numbers both), so
+// by the end each address is shared by ~100 profiles: until the stores stopped reading every
+// profile of an email, that alone made PostgreSQL's memory climb.
+
 //   --seconds N        length of the run (default 300)
 //   --store postgres   PostgreSQL (BEACON_BENCH_DATABASE_URL, recreated) instead of a temp SQLite file
 //   --out FILE         where the report goes (default bench/results-soak.md, -postgres.md for PostgreSQL)
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
         `load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Store: ${storeKind}, Beacon defaults (durable commits, info logging to /dev/null, rate limit off)` +
         `${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}.`,
       'Load: autocannon, 32 connections, POST /customers as fast as answered (three calls in four a new customer, one in four a returning customer whose attributes change), ' +
-        'plus one 1,000-item POST /customers/bulk and one GET /customers/:id every 3 s. RSS sampled every 2 s from /proc.',
+        'plus one 1,000-item POST /customers/bulk (new user_ids, the same 1,000 emails every time) and one GET /customers/:id every 3 s. RSS sampled every 2 s from /proc.',
       '',
       '| measure | this run | target | met |',
       '| --- | --- | --- | --- |',
