@@ -152,7 +152,7 @@ function rowsJson(rows: readonly ProfileRow[]): string {
   );
 }
 
-/** $2 (rows JSON) as a relation t, in array order (n). */
+/** $2 (rows JSON) as a relation t, numbered in array order (t.ordinality). */
 const ROWS = `ROWS FROM (json_to_recordset($2::json) AS (id bigint, user_id text, anonymous_id text, email text, email_lower text,
     first_name text, last_name text, phone text, signed_up_at bigint, ip text, custom_attributes jsonb, first_seen bigint,
     last_seen bigint, sessions integer, updated_at bigint)) WITH ORDINALITY AS t`;
@@ -185,9 +185,9 @@ export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE proje
  * the most recently seen profiles with that email, as many as the rules can reach (why that is
  * enough: resolveBatch in src/customers/resolve-batch.ts): 2, plus the batch's items naming the
  * email, plus the profiles found by user_id or anonymous_id that hold it. The emails come in $3,
- * the number of items naming each in $5. Arrays, not JSON as the writes take their rows: from an
- * array the planner knows how many keys there are. An email shared by thousands of
- * profiles then costs a few index entries, not thousands of locked rows.
+ * the number of items naming each in $5. An email shared by thousands of profiles then costs a
+ * few index entries, not thousands of locked rows. Arrays, not JSON as the writes take their
+ * rows: from an array the planner knows how many keys there are.
  * One index probe per key, whatever the statistics say. Written as `user_id = ANY(..) OR ..`
  * or as a plain join, the planner (without fresh statistics, as on a table that grew since its
  * last ANALYZE, e.g. with autovacuum off) read the whole project instead: a bitmap scan of
