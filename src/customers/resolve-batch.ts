@@ -50,20 +50,19 @@ function newestSeenFirst(a: Entry, b: Entry): number {
 
 /**
  * `existing` must hold every stored profile whose user_id or anonymous_id appears in the batch,
- * and for each lower-cased email E the batch names, at least the 2 + i + k most recently seen
- * profiles with E (last_seen descending, nulls last, then id descending), where i is the number
- * of the batch's items naming E and k the number of profiles holding E among those found by
- * user_id or anonymous_id (or all of them, if fewer). The caller must keep them locked until
- * the result is written.
+ * and, for each lower-cased email E the batch names, the 2 + i + k most recently seen profiles
+ * with E (last_seen descending, nulls last, then id descending; all of them if fewer), where i
+ * is the number of the batch's items naming E and k the number of profiles holding E among those
+ * found by user_id or anonymous_id. The caller must keep them locked until the result is written.
  *
- * Why that is enough, however many profiles share E: the rules ask of E's profiles only
- * whether exactly one has it (rule 2) and which was seen last (rule 3). A profile with E that
- * was not loaded ranks below the 2 + i + k that were, and the batch never changes it. One of
- * those can leave E, or fall back in the order (last_seen is set to the batch's clock, which
- * may be behind another server's), only if an item reaches it: by user_id or anonymous_id (at
- * most k of them) or by naming E (at most i). So at least two of them keep E and their place
- * throughout: rule 2 sees more than one, as it would with every profile
- * loaded, and any unloaded profile ranks below them, so it is never the one seen last.
+ * Why that is enough, however many profiles share E: the rules ask of E's profiles only whether
+ * exactly one has it (rule 2) and which was seen last (rule 3). A profile with E that was not
+ * loaded ranks below the 2 + i + k that were, and the batch never changes it. One of those can
+ * leave E, or fall back in the order (last_seen is set to the batch's clock, which may be behind
+ * another server's), only if an item reaches it: by user_id or anonymous_id (at most k of them)
+ * or by naming E (at most i). So at least two of them keep E and their place throughout: rule 2
+ * sees more than one, as it would with every profile loaded, and an unloaded profile, ranking
+ * below them, is never the one seen last.
  */
 export function resolveBatch(input: { existing: readonly ProfileRow[]; items: readonly CustomerChanges[]; ctx: MergeContext }): ResolvedBatch {
   const byUserId = new Map<string, Entry>();
