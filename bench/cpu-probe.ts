@@ -1,18 +1,16 @@
 // `tsx bench/cpu-probe.ts [bare|sqlite|postgres] [requests]`: one identify run with per-thread CPU
 // accounting (from /proc), to see which thread is the bottleneck. A diagnostic, not the benchmark.
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import { fireBodies } from './load.js';
-import { PUBLIC_KEY, startBare, startBeacon, threadCpuSeconds } from './servers.js';
+import { PUBLIC_KEY, startBare, startBeacon, tempDb, threadCpuSeconds } from './servers.js';
 import { customerBody } from './workload.js';
 
 const target = process.argv[2] ?? 'sqlite';
 const count = Number(process.argv[3] ?? 30_000);
 const fire = (url: string, bodies: string[]) => fireBodies({ url: `${url}/customers`, key: PUBLIC_KEY, bodies, connections: 64 });
 
-const dir = mkdtempSync(join(os.tmpdir(), 'beacon-probe-'));
-const databaseUrl = target === 'postgres' ? (process.env.PROBE_PG ?? 'postgres://postgres@127.0.0.1:5432/beacon_test_probe') : `sqlite:${join(dir, 'b.sqlite')}`;
+const sqlite = tempDb();
+const databaseUrl = target === 'postgres' ? (process.env.PROBE_PG ?? 'postgres://postgres@127.0.0.1:5432/beacon_test_probe') : sqlite.url;
 const server =
   target === 'bare'
     ? await startBare()
@@ -27,6 +25,7 @@ const self = process.cpuUsage(selfBefore);
 const after = threadCpuSeconds(server.pid);
 const metrics = target === 'bare' ? '' : await (await fetch(`${server.url}/metrics`)).text();
 await server.stop();
+sqlite.cleanup();
 const sum = Number(/^beacon_identify_transaction_items_sum (\S+)/m.exec(metrics)?.[1] ?? NaN);
 const transactions = Number(/^beacon_identify_transaction_items_count (\S+)/m.exec(metrics)?.[1] ?? NaN);
 console.log(`${target}: ${Math.round(count / seconds)} req/s, p50 ${result.latency.p50} p99 ${result.latency.p99}, non2xx ${result.non2xx}, load ${os.loadavg()[0]?.toFixed(1)}`);

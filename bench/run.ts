@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fireBodies } from './load.js';
+import { fmt } from './format.js';
 import { cpuPerRequest, freshPostgres, PG_URL, PUBLIC_KEY, ROOT, SECRET_KEY, startBare, startBeacon, tempDb, threadCpuSeconds, type RunningServer } from './servers.js';
 import { customerBody, customerChanges } from './workload.js';
 import { openStore } from '../src/store/open-store.js';
@@ -187,8 +188,6 @@ async function bulkRawRun(target: string, round: number, databaseUrl: string): P
     await store.close();
   }
 }
-
-const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function identifyTable(results: IdentifyResult[]): string {
   const rows = results.map(

@@ -6,15 +6,13 @@
 //   BENCH_SHARED (default 20000)  profiles per project
 //   BENCH_CALLS (default 4000)    identify calls per measurement
 //   BEACON_BENCH_DATABASE_URL     PostgreSQL (recreated), as in npm run bench
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { join } from 'node:path';
 import { systemClock } from '../src/clock.js';
 import { DEFAULT_LIMITS } from '../src/config.js';
 import { createCustomerService } from '../src/customers/identify.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Project, Store } from '../src/store/store.js';
-import { freshPostgres } from './servers.js';
+import { fmt } from './format.js';
+import { freshPostgres, tempDb } from './servers.js';
 
 const SHARED = Number(process.env.BENCH_SHARED ?? 20_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
@@ -47,8 +45,6 @@ async function measure(store: Store, project: Project, email: (i: number) => str
   return CALLS / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 async function onStore(name: string, url: string): Promise<string> {
   const store = await openStore(url);
   try {
@@ -71,9 +67,9 @@ async function onStore(name: string, url: string): Promise<string> {
   }
 }
 
-const dir = mkdtempSync(join(os.tmpdir(), 'beacon-shared-'));
+const sqlite = tempDb();
 try {
-  const rows = [await onStore('sqlite', `sqlite:${join(dir, 'b.sqlite')}`), await onStore('postgres', freshPostgres().url)];
+  const rows = [await onStore('sqlite', sqlite.url), await onStore('postgres', freshPostgres().url)];
   process.stdout.write(
     [
       `Identify with an email held by ${fmt(SHARED)} profiles vs by one, ${fmt(CALLS)} calls, ${IN_FLIGHT} in flight (calls/s per round, ratio of the best):`,
@@ -85,5 +81,5 @@ try {
     ].join('\n'),
   );
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  sqlite.cleanup();
 }

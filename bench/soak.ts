@@ -5,11 +5,10 @@
 // user_ids with the same 1,000 email addresses as the last one (customerBody numbers both), so
 // by the end each address is shared by ~100 profiles: until the stores stopped reading every
 // profile of an email, that alone made PostgreSQL's memory climb.
-
 //   --seconds N        length of the run (default 300)
 //   --store postgres   PostgreSQL (BEACON_BENCH_DATABASE_URL, recreated) instead of a temp SQLite file
 //   --out FILE         where the report goes (default bench/results-soak.md, -postgres.md for PostgreSQL)
-//   --node-args "..."  flags for the server's node (diagnosis: "--trace-gc"; the server's stdout is discarded)
+//   --node-args "..."  flags for the server's node (diagnosis: "--trace-gc", with BEACON_BENCH_SERVER_OUT=FILE to keep its stdout)
 // Flat means: the run is cut in fifths; the first (one minute of five: JIT, heap sizing, SQLite
 // page cache) is settling. The mean RSS of the last fifth must be within FLAT_MB of the mean of
 // the second — means of a window, since a 2-second sample swings with each GC by ±10 MB — and
@@ -19,6 +18,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
+import { fmt } from './format.js';
 import { freshPostgres, PUBLIC_KEY, ROOT, SECRET_KEY, startBeacon, tempDb } from './servers.js';
 import { customerBody } from './workload.js';
 
@@ -48,7 +48,6 @@ interface Sample {
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
-const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** Least-squares slope of RSS over time, MB per minute. */
 function slopePerMinute(samples: Sample[]): number {
