@@ -46,6 +46,10 @@ for (const factory of factories) {
     const read = (userId: string) => f.customers.get(f.project, userId);
     const list = (request: Parameters<CustomerService['list']>[1] = {}) => f.customers.list(f.project, request);
     const all = async (request: Parameters<CustomerService['list']>[1] = {}) => (await list({ ...request, limit: 1000 })).customers;
+    // Straight to the store, as the Segment ingest calls it (anonymous ids and message ids).
+    const write = (items: CustomerChanges[], messageIds?: (string | undefined)[]) =>
+      f.store.customers.identify({ projectId: f.project.id, items, now: f.clock.now(), sessionTimeout: TIMEOUT, messageIds, dedupeSeconds: 3600 });
+    const change = (c: Omit<CustomerChanges, 'updateSession'>): CustomerChanges => ({ updateSession: true, ...c });
 
     beforeAll(async () => {
       opened = await factory.open();
@@ -249,14 +253,8 @@ for (const factory of factories) {
       });
 
       it('rule 2 needs the only profile: an email-only visitor seen last, beside a user with that email, is not taken', async () => {
-        // A visitor (anonymous id: the Segment ingest's store call) whose address changes to desk@.
-        const visit = (email: string) =>
-          f.store.customers.identify({
-            projectId: f.project.id,
-            items: [{ anonymousId: 'visitor', email, attributes: { visits: 1 }, updateSession: true }],
-            now: f.clock.now(),
-            sessionTimeout: TIMEOUT,
-          });
+        // A visitor (an anonymous id, which only the store-level call carries) whose address changes to desk@.
+        const visit = (email: string) => write([change({ anonymousId: 'visitor', email, attributes: { visits: 1 } })]);
         await identify({ user_id: 'owner', email: 'desk@x.io' });
         f.clock.advance(10);
         await visit('elsewhere@x.io');
@@ -330,9 +328,6 @@ for (const factory of factories) {
     });
 
     describe('anonymous ids and message ids (store level, as the Segment ingest calls it)', () => {
-      const write = (items: CustomerChanges[], messageIds?: (string | undefined)[]) =>
-        f.store.customers.identify({ projectId: f.project.id, items, now: f.clock.now(), sessionTimeout: TIMEOUT, messageIds, dedupeSeconds: 3600 });
-      const change = (c: Omit<CustomerChanges, 'updateSession'>): CustomerChanges => ({ updateSession: true, ...c });
 
       it('an anonymous visitor who logs in as a known customer is folded into that profile', async () => {
         await identify({ user_id: 'known', custom_attributes: { plan: 'pro' } });
