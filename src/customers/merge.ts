@@ -124,6 +124,13 @@ export function absorbProfile(target: ProfileRow, anonymous: ProfileRow): Profil
   };
 }
 
+/**
+ * How many of an email's profiles, most recently seen first, the rules look at: two tell
+ * "exactly one" (rule 2) from more, and the first is rule 3's. A store applying calls one by one
+ * reads this many; one resolving a batch in memory reads a few more (resolve-batch.ts).
+ */
+export const EMAIL_CANDIDATES = 2;
+
 /** Whether the store must look profiles up by email for this call. */
 export function needsEmailLookup(changes: CustomerChanges, byUserIdFound: boolean): boolean {
   return !byUserIdFound && typeof changes.email === 'string';

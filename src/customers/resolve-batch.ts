@@ -51,9 +51,10 @@ function newestSeenFirst(a: Entry, b: Entry): number {
 /**
  * `existing` must hold every stored profile whose user_id or anonymous_id appears in the batch,
  * and, for each lower-cased email E the batch names, the 2 + i + k most recently seen profiles
- * with E (last_seen descending, nulls last, then id descending; all of them if fewer), where i
- * is the number of the batch's items naming E and k the number of profiles holding E among those
- * found by user_id or anonymous_id. The caller must keep them locked until the result is written.
+ * with E (2 = EMAIL_CANDIDATES; last_seen descending, nulls last, then id descending; all of
+ * them if fewer), where i is the number of the batch's items naming E and k the number of
+ * profiles holding E among those found by user_id or anonymous_id. The caller must keep them
+ * locked until the result is written.
  *
  * Why that is enough, however many profiles share E: the rules ask of E's profiles only whether
  * exactly one has it (rule 2) and which was seen last (rule 3). A profile with E that was not

@@ -10,7 +10,7 @@
 import { hash } from 'node:crypto';
 import pg from 'pg';
 import type { AttributeValue } from '../../customers/schemas.js';
-import { emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
+import { EMAIL_CANDIDATES, emailKey, type CustomerChanges, type ProfileRow } from '../../customers/merge.js';
 import { resolveBatch } from '../../customers/resolve-batch.js';
 import { AuthChangedError } from '../store.js';
 import type {
@@ -183,7 +183,7 @@ export const BY_USER_ID = `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE proje
  * Every profile an identify batch could touch, locked in id order (no lock-order cycles): those
  * holding a user_id ($2) or anonymous_id ($4) the batch names, and for each email it names,
  * the most recently seen profiles with that email, as many as the rules can reach (why that is
- * enough: resolveBatch in src/customers/resolve-batch.ts): 2, plus the batch's items naming the
+ * enough: resolveBatch in src/customers/resolve-batch.ts): EMAIL_CANDIDATES (2), plus the batch's items naming the
  * email, plus the profiles found by user_id or anonymous_id that hold it. The emails come in $3,
  * the number of items naming each in $5. An email shared by thousands of profiles then costs a
  * few index entries, not thousands of locked rows. Arrays, not JSON as the writes take their
@@ -205,7 +205,7 @@ export const LOCK_IDENTITIES = `WITH keyed AS (
     UNION ALL SELECT m.id FROM unnest($3::text[], $5::integer[]) AS k(v, items),
       LATERAL (SELECT id FROM customers WHERE project_id = $1 AND email_lower = k.v
         ORDER BY last_seen DESC NULLS LAST, id DESC
-        LIMIT 2 + k.items + (SELECT count(*) FROM keyed WHERE keyed.email_lower = k.v)) AS m)
+        LIMIT ${EMAIL_CANDIDATES} + k.items + (SELECT count(*) FROM keyed WHERE keyed.email_lower = k.v)) AS m)
   ORDER BY id FOR UPDATE`;
 
 /** Forget message ids older than the dedupe window (as the SQLite store does). */

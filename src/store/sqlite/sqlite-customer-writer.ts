@@ -2,7 +2,7 @@
 // inside one IMMEDIATE transaction. Used by the writer thread (sqlite-writer.ts) and, for
 // in-memory databases, directly on the caller's connection.
 import type Database from 'better-sqlite3';
-import { absorbProfile, applyChanges, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
+import { absorbProfile, applyChanges, EMAIL_CANDIDATES, emailKey, needsEmailLookup, resolveIdentity, type ProfileRow } from '../../customers/merge.js';
 import { toRow } from '../records.js';
 import { AuthChangedError, type IdentifyBatch, type IdentifyOutcome } from '../store.js';
 
@@ -52,15 +52,14 @@ export function createCustomerWriter(db: Database.Database): (batch: IdentifyBat
   // Raw rows (arrays in CUSTOMER_COLUMNS order): no 14-key object per row read.
   const byUserId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND user_id = ?`).raw(true);
   const byAnonymousId = db.prepare(`SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE project_id = ? AND anonymous_id = ?`).raw(true);
-  // The rules ask of an email's profiles only whether exactly one has it and which was seen
-  // last: two rows answer both, however many profiles share the email (items are applied one
-  // by one, so each lookup sees every earlier item). INDEXED BY: without statistics the planner
+  // EMAIL_CANDIDATES rows, however many profiles share the email (items are applied one by
+  // one, so each lookup sees every earlier item). INDEXED BY: without statistics the planner
   // would rather walk customers_last_seen than the email index (which holds this order too),
   // turning each lookup into a scan.
   const byEmail = db
     .prepare(
       `SELECT ${CUSTOMER_COLUMNS} FROM customers INDEXED BY customers_email WHERE project_id = ? AND email_lower = ?
-       ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT 2`,
+       ORDER BY last_seen DESC NULLS LAST, id DESC LIMIT ${EMAIL_CANDIDATES}`,
     )
     .raw(true);
   // Positional parameters: no per-row parameter object to build and walk.
