@@ -1,6 +1,7 @@
-// The short versions of `npm run bench` and `npm run bench:soak` (the full ones take minutes and
-// need a quiet machine): every step runs end to end, against real servers, SQLite and PostgreSQL,
-// and the reports say what a reader needs. No timing and no memory figure is asserted here.
+// The short versions of `npm run bench`, `bench:soak` and `bench:shared-email` (the full ones
+// take minutes and need a quiet machine): every step runs end to end, against real servers or
+// stores, SQLite and PostgreSQL, and the reports say what a reader needs. No timing and no
+// memory figure is asserted here.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,10 +21,10 @@ function benchDatabaseUrl(): string {
   return url.toString();
 }
 
-function runScript(script: string, args: string[]) {
+function runScript(script: string, args: string[], env: Record<string, string> = {}) {
   return promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
-    env: { ...process.env, BEACON_BENCH_DATABASE_URL: benchDatabaseUrl() },
+    env: { ...process.env, BEACON_BENCH_DATABASE_URL: benchDatabaseUrl(), ...env },
     maxBuffer: 16 * 1024 * 1024,
   });
 }
@@ -58,4 +59,13 @@ it('npm run bench:soak, a few seconds: RSS samples over the run, the flatness ve
   expect(report).toMatch(/[1-9][\d,]* returning; [1-9]\d* bulk calls/);
   // Samples every 2 s: the first, some in between, the last.
   expect(report.match(/^\| \d+ \| \d+\.\d \| \d+\.\d \/ \d+\.\d \|$/gm)?.length).toBeGreaterThanOrEqual(3);
+}, 120_000);
+
+it('npm run bench:shared-email, small: both stores answer every call with a shared and with an own address', async () => {
+  // Any failed identify call makes the script exit non-zero, which fails this test.
+  const { stdout } = await runScript('bench/shared-email.ts', [], { BENCH_SHARED: '300', BENCH_CALLS: '200' });
+  expect(stdout).toContain('Identify with an email held by 300 profiles vs by one, 200 calls');
+  for (const store of ['sqlite', 'postgres']) {
+    expect(stdout).toMatch(new RegExp(`\\| ${store} \\| [\\d,]+ / [\\d,]+ \\| [\\d,]+ / [\\d,]+ \\| \\d+\\.\\d\\d \\|`));
+  }
 }, 120_000);
